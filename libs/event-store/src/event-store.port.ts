@@ -1,0 +1,73 @@
+/**
+ * The event store port. Adapters: SQLite (embedded default) and EventStoreDB (production).
+ * Revisions are per stream and start at 0; positions are global, increasing and opaque to callers
+ * beyond ordering (a bigint: SQLite's row id, EventStoreDB's commit position).
+ */
+
+export type ExpectedRevision = 'no_stream' | 'any' | bigint;
+
+export type NewEvent = Readonly<{
+  /** Caller-chosen UUID: re-appending the same ids is idempotent. */
+  eventId: string;
+  type: string;
+  data: unknown;
+  metadata?: Readonly<Record<string, unknown>>;
+}>;
+
+export type RecordedEvent = Readonly<{
+  eventId: string;
+  streamId: string;
+  /** Revision within the stream, from 0. */
+  revision: bigint;
+  /** Global position in the store. */
+  position: bigint;
+  type: string;
+  data: unknown;
+  metadata: Readonly<Record<string, unknown>>;
+  /** When the store recorded it. */
+  recordedAt: Date;
+}>;
+
+export type AppendResult = Readonly<{ nextExpectedRevision: bigint; position: bigint }>;
+
+export interface Subscription {
+  /** Resolves once the subscription stopped and its handler will not be called again. */
+  close(): Promise<void>;
+}
+
+export type SubscribeOptions = Readonly<{
+  /** Deliver events strictly after this position; undefined = from the start. */
+  fromPosition?: bigint;
+  /** Only streams with this prefix. */
+  streamPrefix?: string;
+  /** Called when the handler throws or the store fails; the subscription stops. */
+  onError?: (error: Error) => void;
+}>;
+
+export interface EventStore {
+  appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /** The stream's events in order; an empty array when the stream does not exist. */
+  readStream(streamId: string): Promise<RecordedEvent[]>;
+  /** Up to `limit` events strictly after `fromPosition` (undefined = from the start), in order. */
+  readAll(options?: { fromPosition?: bigint; limit?: number; streamPrefix?: string }): Promise<RecordedEvent[]>;
+  /**
+   * Catch-up subscription: delivers every stored event after `fromPosition`, then keeps delivering
+   * live appends, one at a time and in order (the next waits for the handler's promise).
+   */
+  subscribeToAll(handler: (event: RecordedEvent) => Promise<void>, options?: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/** Another writer changed the stream first: reload and retry (the API maps it to 409). */
+export class WrongExpectedRevisionError extends Error {
+  readonly code = 'WRONG_EXPECTED_REVISION';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`stream ${streamId} is at revision ${String(actual)}, expected ${String(expected)}`);
+  }
+}
