@@ -1,0 +1,288 @@
+import { Actor, KeyRingEvent } from '@keywarden/contracts';
+import {
+  acceptUntil,
+  currentKey,
+  decide,
+  fold,
+  KeyRingCommand,
+  NewKeyMaterial,
+  statusAt,
+  visibleKeys,
+} from './key-ring.decider';
+import { KeyRingError } from './key-ring.errors';
+import { parseGrace, parseValidity, Validity } from './validity';
+
+const ORG = 'acme';
+const admin: Actor = { sub: 'u-1', email: 'admin@acme.test' };
+const DAY0 = '2026-01-01T00:00:00.000Z';
+const day = (n: number, from = DAY0): string => new Date(Date.parse(from) + n * 86_400_000).toISOString();
+const meta = (now: string) => ({ now, actor: admin });
+const newKey = (keyId: string): NewKeyMaterial => ({
+  keyId,
+  fingerprint: keyId.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a').slice(0, 64),
+  hint: `kw_…${keyId.slice(-4)}`,
+  material: { alg: 'A256GCM', dataKeyId: keyId, iv: 'iv', ciphertext: 'ct', tag: 'tag' },
+});
+const year = { kind: 'days', days: 365 } as const;
+
+/** given/when/then over the decider: given events, when a command, then events or a refusal. */
+const given = (events: KeyRingEvent[]) => ({
+  when: (command: KeyRingCommand) => {
+    const run = () => decide(command, fold(events));
+    return {
+      then: (expected: (events: KeyRingEvent[]) => void) => expected(run()),
+      thenRefuses: (code: string) => {
+        let error: unknown;
+        try {
+          run();
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(KeyRingError);
+        expect((error as KeyRingError).code).toBe(code);
+        expect((error as KeyRingError).message.length).toBeGreaterThan(20);
+      },
+    };
+  },
+});
+
+const issue = (keyId: string, now = DAY0, validity: Validity = year): KeyRingCommand => ({
+  type: 'IssueKey',
+  data: { orgId: ORG, newKey: newKey(keyId), validity },
+  metadata: meta(now),
+});
+const revoke = (keyId: string, replacement: string, graceDays = 30, now = DAY0): KeyRingCommand => ({
+  type: 'RevokeKey',
+  data: { keyId, graceDays, reason: null, newKey: newKey(replacement), newKeyValidity: year },
+  metadata: meta(now),
+});
+const history = (...commands: KeyRingCommand[]): KeyRingEvent[] =>
+  commands.reduce<KeyRingEvent[]>((events, c) => [...events, ...decide(c, fold(events))], []);
+
+describe('key ring decider', () => {
+  describe('issue', () => {
+    it('issues the first key with the chosen validity', () =>
+      given([]).when(issue('key_a')).then((events) => {
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({
+          type: 'KeyIssued',
+          data: { orgId: ORG, keyId: 'key_a', issuedAt: DAY0, expiresAt: day(365), reason: 'initial', actor: admin },
+        });
+      }));
+
+    it('issues a never-expiring key', () =>
+      given([]).when(issue('key_a', DAY0, { kind: 'never' })).then((events) => {
+        expect(events[0]).toMatchObject({ type: 'KeyIssued', data: { expiresAt: null } });
+      }));
+
+    it('refuses a second key while the current one is active', () =>
+      given(history(issue('key_a'))).when(issue('key_b', day(1))).thenRefuses('ACTIVE_KEY_EXISTS'));
+
+    it('refuses a second key while the current one is revoked but in grace', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b'))).when(issue('key_c', day(1))).thenRefuses('ACTIVE_KEY_EXISTS'));
+
+    it('issues a new key once the current one has expired', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 10 })))
+        .when(issue('key_b', day(10)))
+        .then((events) => expect(events[0]).toMatchObject({ type: 'KeyIssued', data: { keyId: 'key_b' } })));
+
+    it('refuses a validity over a year', () =>
+      given([]).when(issue('key_a', DAY0, { kind: 'days', days: 366 })).thenRefuses('INVALID_VALIDITY'));
+
+    it('refuses a key id that was used before, even by a deleted key', () => {
+      const events = history(issue('key_a', DAY0, { kind: 'days', days: 1 }), {
+        type: 'DeleteKey',
+        data: { keyId: 'key_a' },
+        metadata: meta(day(2)),
+      });
+      given(events).when(issue('key_a', day(2))).thenRefuses('KEY_ID_TAKEN');
+    });
+  });
+
+  describe('revoke', () => {
+    it('revokes with a 30-day grace and issues the replacement in the same decision', () =>
+      given(history(issue('key_a'))).when(revoke('key_a', 'key_b', 30, day(100))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked']);
+        expect(events[0]).toMatchObject({ data: { keyId: 'key_b', reason: 'manual-rotation', replaces: 'key_a', expiresAt: day(465) } });
+        expect(events[1]).toMatchObject({
+          data: { keyId: 'key_a', revokedAt: day(100), graceEndsAt: day(130), kind: 'manual', replacedBy: 'key_b' },
+        });
+      }));
+
+    it('keeps both keys accepted during the grace, and only the new one after it', () => {
+      const ring = fold(history(issue('key_a'), revoke('key_a', 'key_b', 30, day(100))));
+      const [b, a] = visibleKeys(ring);
+      expect(statusAt(a, day(129))).toBe('revoked');
+      expect(statusAt(b, day(129))).toBe('active');
+      expect(statusAt(a, day(130))).toBe('expired');
+      expect(currentKey(ring)?.keyId).toBe('key_b');
+    });
+
+    it('with grace 0 stops the old key at once and records its end', () =>
+      given(history(issue('key_a'))).when(revoke('key_a', 'key_b', 0, day(5))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked', 'KeyExpired']);
+        const ring = fold(events, fold(history(issue('key_a'))));
+        expect(statusAt(ring.keys[0], day(5))).toBe('expired');
+      }));
+
+    it('never extends a key past its own expiry', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 10 }))).when(revoke('key_a', 'key_b', 30, day(5))).then((events) => {
+        expect(events[1]).toMatchObject({ type: 'KeyRevoked', data: { graceEndsAt: day(10) } });
+      }));
+
+    it('refuses a grace over 30 days', () => given(history(issue('key_a'))).when(revoke('key_a', 'key_b', 31)).thenRefuses('INVALID_GRACE'));
+
+    it('refuses an unknown key', () => given(history(issue('key_a'))).when(revoke('key_x', 'key_b')).thenRefuses('KEY_NOT_FOUND'));
+
+    it('refuses a key that is already revoked', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b'))).when(revoke('key_a', 'key_c', 30, day(1))).thenRefuses('KEY_ALREADY_REVOKED'));
+
+    it('refuses an expired key', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 10 }))).when(revoke('key_a', 'key_b', 30, day(11))).thenRefuses('KEY_EXPIRED'));
+  });
+
+  describe('remove expiration ("never expire")', () => {
+    const removeExpiration = (keyId: string, now = day(1)): KeyRingCommand => ({ type: 'RemoveExpiration', data: { keyId }, metadata: meta(now) });
+
+    it('removes the expiry of the current key', () =>
+      given(history(issue('key_a'))).when(removeExpiration('key_a')).then((events) => {
+        expect(events).toEqual([{ type: 'ExpirationRemoved', data: { orgId: ORG, keyId: 'key_a', removedAt: day(1), actor: admin } }]);
+        const key = fold(events, fold(history(issue('key_a')))).keys[0];
+        expect(key.expiresAt).toBeNull();
+        expect(statusAt(key, day(5000))).toBe('active');
+      }));
+
+    it('records nothing when the key already never expires', () =>
+      given(history(issue('key_a', DAY0, { kind: 'never' }))).when(removeExpiration('key_a')).then((events) => expect(events).toEqual([])));
+
+    it('refuses a key that is not the current one', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b'))).when(removeExpiration('key_a')).thenRefuses('KEY_NOT_CURRENT'));
+
+    it('refuses an expired current key', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 2 }))).when(removeExpiration('key_a', day(3))).thenRefuses('KEY_EXPIRED'));
+  });
+
+  describe('delete', () => {
+    const del = (keyId: string, now = day(1)): KeyRingCommand => ({ type: 'DeleteKey', data: { keyId }, metadata: meta(now) });
+
+    it('refuses to delete an active key', () => given(history(issue('key_a'))).when(del('key_a')).thenRefuses('KEY_STILL_ACTIVE'));
+
+    it('deletes a revoked key still in grace, which stops it at once', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b'))).when(del('key_a')).then((events) => {
+        expect(events).toEqual([{ type: 'KeyDeleted', data: { orgId: ORG, keyId: 'key_a', deletedAt: day(1), actor: admin } }]);
+        const ring = fold(events, fold(history(issue('key_a'), revoke('key_a', 'key_b'))));
+        expect(visibleKeys(ring).map((k) => k.keyId)).toEqual(['key_b']);
+      }));
+
+    it('deletes an expired key', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 2 }))).when(del('key_a', day(3))).then((events) =>
+        expect(events[0].type).toBe('KeyDeleted'),
+      ));
+
+    it('refuses a key that was already deleted', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b'), del('key_a'))).when(del('key_a', day(2))).thenRefuses('KEY_NOT_FOUND'));
+  });
+
+  describe('expiry', () => {
+    const expire = (keyId: string, now: string): KeyRingCommand => ({ type: 'ExpireKey', data: { keyId }, metadata: meta(now) });
+
+    it('records the end of validity at the instant it ended, even when the tick is late', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 10 }))).when(expire('key_a', day(12))).then((events) =>
+        expect(events).toEqual([{ type: 'KeyExpired', data: { orgId: ORG, keyId: 'key_a', expiredAt: day(10), cause: 'validity' } }]),
+      ));
+
+    it('records the end of a grace period', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b', 30))).when(expire('key_a', day(30))).then((events) =>
+        expect(events[0]).toMatchObject({ data: { expiredAt: day(30), cause: 'grace' } }),
+      ));
+
+    it('does nothing before the end, twice, or for a never-expiring key', () => {
+      given(history(issue('key_a'))).when(expire('key_a', day(364))).then((e) => expect(e).toEqual([]));
+      const ended = history(issue('key_a', DAY0, { kind: 'days', days: 1 }), expire('key_a', day(2)));
+      given(ended).when(expire('key_a', day(3))).then((e) => expect(e).toEqual([]));
+      given(history(issue('key_a', DAY0, { kind: 'never' }))).when(expire('key_a', day(9999))).then((e) => expect(e).toEqual([]));
+    });
+  });
+
+  describe('scheduled rotation', () => {
+    const rotate = (keyId: string, replacement: string, now: string): KeyRingCommand => ({
+      type: 'RotateKeyOnSchedule',
+      data: { keyId, leadDays: 30, newKey: newKey(replacement), newKeyValidity: year },
+      metadata: { now, actor: { sub: 'keywarden:scheduler', email: null } },
+    });
+
+    it('issues the next key 30 days before expiry and revokes the current one with its grace ending at its expiry', () =>
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(335))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked']);
+        expect(events[0]).toMatchObject({ data: { keyId: 'key_b', reason: 'scheduled-rotation', replaces: 'key_a' } });
+        expect(events[1]).toMatchObject({ data: { keyId: 'key_a', graceEndsAt: day(365), kind: 'scheduled', replacedBy: 'key_b' } });
+        const a = fold(events, fold(history(issue('key_a')))).keys[0];
+        expect(acceptUntil(a)).toBe(day(365));
+      }));
+
+    it('does nothing before the lead time, and nothing when repeated (idempotent)', () => {
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(334))).then((e) => expect(e).toEqual([]));
+      given(history(issue('key_a'), rotate('key_a', 'key_b', day(335))))
+        .when(rotate('key_a', 'key_c', day(336)))
+        .then((e) => expect(e).toEqual([]));
+    });
+
+    it('never rotates a never-expiring key', () =>
+      given(history(issue('key_a', DAY0, { kind: 'never' }))).when(rotate('key_a', 'key_b', day(400))).then((e) => expect(e).toEqual([])));
+  });
+
+  describe('expiry notice', () => {
+    const notice = (keyId: string, now: string): KeyRingCommand => ({ type: 'IssueExpiryNotice', data: { keyId, noticeDays: 30 }, metadata: meta(now) });
+
+    it('is due 30 days before the key stops working, once', () => {
+      given(history(issue('key_a'))).when(notice('key_a', day(334))).then((e) => expect(e).toEqual([]));
+      given(history(issue('key_a'))).when(notice('key_a', day(335))).then((e) =>
+        expect(e).toEqual([
+          { type: 'ExpiryNoticeIssued', data: { orgId: ORG, keyId: 'key_a', noticedAt: day(335), acceptUntil: day(365), daysBefore: 30 } },
+        ]),
+      );
+      given(history(issue('key_a'), notice('key_a', day(335)))).when(notice('key_a', day(340))).then((e) => expect(e).toEqual([]));
+    });
+
+    it('is never due for a never-expiring key or a manually revoked one', () => {
+      given(history(issue('key_a', DAY0, { kind: 'never' }))).when(notice('key_a', day(9000))).then((e) => expect(e).toEqual([]));
+      given(history(issue('key_a'), revoke('key_a', 'key_b', 30, day(1)))).when(notice('key_a', day(2))).then((e) => expect(e).toEqual([]));
+    });
+  });
+
+  describe('reveal', () => {
+    const reveal = (keyId: string, now: string): KeyRingCommand => ({
+      type: 'RecordReveal',
+      data: { keyId, revealRequestId: 'req-1' },
+      metadata: meta(now),
+    });
+
+    it('records who viewed which key', () =>
+      given(history(issue('key_a'))).when(reveal('key_a', day(1))).then((e) =>
+        expect(e).toEqual([{ type: 'KeyRevealed', data: { orgId: ORG, keyId: 'key_a', revealedAt: day(1), revealRequestId: 'req-1', actor: admin } }]),
+      ));
+
+    it('refuses an expired key', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 1 }))).when(reveal('key_a', day(2))).thenRefuses('KEY_EXPIRED'));
+  });
+
+  describe('durations', () => {
+    it('accepts days, weeks and one year, and "never"', () => {
+      expect(parseValidity('P365D', 365)).toEqual({ kind: 'days', days: 365 });
+      expect(parseValidity('P1Y', 365)).toEqual({ kind: 'days', days: 365 });
+      expect(parseValidity('P2W', 365)).toEqual({ kind: 'days', days: 14 });
+      expect(parseValidity('never', 365)).toEqual({ kind: 'never' });
+      expect(parseValidity(undefined, 90)).toEqual({ kind: 'days', days: 90 });
+      expect(parseGrace('P0D', 30)).toBe(0);
+      expect(parseGrace(undefined, 7)).toBe(7);
+    });
+
+    it.each(['P366D', 'P0D', 'P1M', '365', 'P2Y', '', 'forever'])('refuses validity %p', (value) => {
+      expect(() => parseValidity(value, 365)).toThrow(expect.objectContaining({ code: 'INVALID_VALIDITY' }));
+    });
+
+    it.each(['P31D', 'P5W', '-P1D', 'P1M', '30'])('refuses grace %p', (value) => {
+      expect(() => parseGrace(value, 30)).toThrow(expect.objectContaining({ code: 'INVALID_GRACE' }));
+    });
+  });
+});
