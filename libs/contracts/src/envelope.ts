@@ -41,7 +41,7 @@ export const CE_HEADERS = {
 
 export type MessageHeaders = Record<string, string>;
 
-export function envelopeToHeaders(envelope: Envelope): MessageHeaders {
+export function envelopeToHeaders(envelope: Omit<Envelope, 'data'>): MessageHeaders {
   const headers: MessageHeaders = {
     [CE_HEADERS.specVersion]: '1.0',
     [CE_HEADERS.id]: envelope.id,

@@ -4,3 +4,6 @@ export * from './key-ring.events';
 export * from './key-ring.schemas';
 export * from './envelope';
 export * from './validation';
+export * from './date-time-format';
+export * from './settings';
+export * from './cache-invalidation';

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ACTIVE_KEY_CACHE } from '@keywarden/key-cache';
+import { MESSAGE_BUS } from '@keywarden/messaging';
+import { Infrastructure } from '@keywarden/platform';
+import { KeyCacheConsumer, PROJECTION_LOGGER } from './projection/key-cache.consumer';
+
+@Module({})
+export class KeyCacheProjectionModule {
+  static forRoot(infra: Infrastructure): DynamicModule {
+    return {
+      module: KeyCacheProjectionModule,
+      providers: [
+        { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
+        { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
+        { provide: PROJECTION_LOGGER, useFactory: () => infra.logger('key-cache-projection') },
+        KeyCacheConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,89 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import {
+  envelopeFromMessage,
+  envelopeToHeaders,
+  KEY_INVALIDATED_TYPE,
+  KeyInvalidated,
+  parseKeyRingEvent,
+  Topics,
+} from '@keywarden/contracts';
+import { ACTIVE_KEY_CACHE, ActiveKeyCache } from '@keywarden/key-cache';
+import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
+import { runWithRequestContext } from '@keywarden/observability';
+import { invalidates, projectKeyEvent } from './active-key.projection';
+
+export const PROJECTION_LOGGER = Symbol('PROJECTION_LOGGER');
+export const PROJECTION_GROUP_ID = 'keywarden-key-cache-projection';
+
+/**
+ * Applies the lifecycle topic to the active-key cache. The write is guarded by the ring revision
+ * (one Lua script), so redeliveries and replays change nothing; the offset is committed only
+ * after the write. Invalidations are published even for a stale (already applied) event: the
+ * first delivery may have crashed between the write and the publish.
+ */
+@Injectable()
+export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private consumer?: ConsumerHandle;
+
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(ACTIVE_KEY_CACHE) private readonly cache: ActiveKeyCache,
+    @Inject(PROJECTION_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.ensureTopics([{ topic: Topics.keyLifecycle }, { topic: Topics.cacheInvalidations }]);
+    this.consumer = await this.bus.subscribe({
+      groupId: PROJECTION_GROUP_ID,
+      topics: [Topics.keyLifecycle],
+      fromBeginning: true,
+      handler: (message) => this.handle(message),
+    });
+    this.logger.info('key-cache projection consuming the lifecycle topic');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  async handle(message: IncomingMessage): Promise<void> {
+    const envelope = envelopeFromMessage(message.headers, message.key, message.value);
+    if (envelope.streamRevision === undefined || !Number.isInteger(envelope.streamRevision)) {
+      throw new PoisonMessageError('lifecycle message without a stream revision');
+    }
+    const event = parseKeyRingEvent(envelope.type, envelope.data);
+    const revision = envelope.streamRevision;
+    const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: envelope.orgId };
+    await runWithRequestContext(context, async () => {
+      const current = await this.cache.findByKeyId(envelope.orgId, event.data.keyId);
+      const change = projectKeyEvent(current, event);
+      const outcome = await this.cache.applyRingChange(envelope.orgId, revision, change);
+      this.logger.info({ type: event.type, keyId: event.data.keyId, revision, outcome }, 'lifecycle event projected');
+      if (!invalidates(event)) return;
+      const invalidation: KeyInvalidated = {
+        orgId: envelope.orgId,
+        keyId: event.data.keyId,
+        fingerprint: current?.fingerprint ?? null,
+        cause: event.type,
+      };
+      await this.bus.publish([
+        {
+          topic: Topics.cacheInvalidations,
+          key: envelope.orgId,
+          value: JSON.stringify(invalidation),
+          headers: envelopeToHeaders({
+            id: `${envelope.id}:invalidation`,
+            type: KEY_INVALIDATED_TYPE,
+            source: 'keywarden/key-cache-projection',
+            schemaVersion: 1,
+            orgId: envelope.orgId,
+            time: envelope.time,
+            correlationId: envelope.correlationId,
+            causationId: envelope.id,
+          }),
+        },
+      ]);
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Controller, Delete, HttpCode, Inject, UseGuards } from '@nestjs/common';
+import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
+import { CLOCK, Clock } from '@keywarden/clock';
+import { KeyEntry } from '../../domain/key-ring.decider';
+import { actorOf, KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { KeyRingRepository } from '../../key-ring/key-ring.repository';
+import { KeyMaterialService } from '../../key-ring/key-material.service';
+
+@Controller('v1/orgs/:orgId/keys/:keyId')
+@UseGuards(AdminGuard)
+export class DeleteKeyHttpController {
+  constructor(
+    private readonly repository: KeyRingRepository,
+    private readonly material: KeyMaterialService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Deletes a revoked or expired key, then destroys its data key: the encrypted copy left in the
+   * immutable log can never be read again (crypto-shredding). Shredding after the append means a
+   * crash in between leaves a deleted-but-readable copy, never a live key that cannot be viewed.
+   */
+  @Delete()
+  @HttpCode(204)
+  async delete(@OrgIdParam() orgId: string, @KeyIdParam() keyId: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
+    const { ring } = await this.repository.execute(orgId, {
+      type: 'DeleteKey',
+      data: { keyId },
+      metadata: { now: this.clock.now().toISOString(), actor: actorOf(admin) },
+    });
+    const deleted = ring.keys.find((k: KeyEntry) => k.keyId === keyId);
+    if (deleted) await this.material.shred(deleted);
+  }
+}

@@ -1,0 +1,30 @@
+import { Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
+import { CLOCK, Clock } from '@keywarden/clock';
+import { findKey } from '../../domain/key-ring.decider';
+import { actorOf, KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { KeyRingRepository } from '../../key-ring/key-ring.repository';
+import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
+
+@Controller('v1/orgs/:orgId/keys/:keyId/remove-expiration')
+@UseGuards(AdminGuard)
+export class RemoveExpirationHttpController {
+  constructor(
+    private readonly repository: KeyRingRepository,
+    private readonly presenter: KeyTablePresenter,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** "Never expire": the key stays valid, is never rotated and gets no expiry notices. */
+  @Post()
+  @HttpCode(200)
+  async removeExpiration(@OrgIdParam() orgId: string, @KeyIdParam() keyId: string, @CurrentAdmin() admin: AdminPrincipal) {
+    const now = this.clock.now();
+    const { ring } = await this.repository.execute(orgId, {
+      type: 'RemoveExpiration',
+      data: { keyId },
+      metadata: { now: now.toISOString(), actor: actorOf(admin) },
+    });
+    return this.presenter.presentOne(orgId, findKey(ring, keyId)!, now);
+  }
+}

@@ -1,0 +1,60 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { ADMIN_TOKEN_VERIFIER } from '@keywarden/auth';
+import { CLOCK } from '@keywarden/clock';
+import { KEYWARDEN_CONFIG } from '@keywarden/config';
+import { DefaultOrgSettingsReader, ORG_SETTINGS_READER } from '@keywarden/contracts';
+import { SecretMinter, SecretVerifier } from '@keywarden/crypto';
+import { EVENT_STORE } from '@keywarden/event-store';
+import { ACTIVE_KEY_CACHE } from '@keywarden/key-cache';
+import { MESSAGE_BUS } from '@keywarden/messaging';
+import { Infrastructure } from '@keywarden/platform';
+import { DeleteKeyHttpController } from './commands/delete-key/delete-key.http.controller';
+import { IssueKeyHttpController } from './commands/issue-key/issue-key.http.controller';
+import { RemoveExpirationHttpController } from './commands/remove-expiration/remove-expiration.http.controller';
+import { RevokeKeyHttpController } from './commands/revoke-key/revoke-key.http.controller';
+import { KEY_FINGERPRINTER, KEY_MATERIAL_VAULT, KeyMaterialService, SECRET_MINTER } from './key-ring/key-material.service';
+import { KeyRingRepository } from './key-ring/key-ring.repository';
+import { KeyTablePresenter } from './key-ring/key-table.presenter';
+import { KEY_USAGE_READER, NoKeyUsage } from './key-ring/key-usage.port';
+import { JwksHttpController, SIGNING_KEY_RING } from './queries/jwks/jwks.http.controller';
+import { ListKeysHttpController } from './queries/list-keys/list-keys.http.controller';
+import { SECRET_VERIFIER, TestKeyHttpController } from './queries/test-key/test-key.http.controller';
+import { KeyLifecycleRelay } from './relay/key-lifecycle.relay';
+import { RelayCheckpointStore } from './relay/relay-checkpoint.store';
+import { RELAY_LOGGER } from './relay/relay.tokens';
+
+const commandControllers = [IssueKeyHttpController, RevokeKeyHttpController, RemoveExpirationHttpController, DeleteKeyHttpController];
+const queryControllers = [ListKeysHttpController, TestKeyHttpController, JwksHttpController];
+
+const keyRingProviders: Provider[] = [KeyRingRepository, KeyMaterialService, KeyTablePresenter];
+const relayProviders: Provider[] = [RelayCheckpointStore, KeyLifecycleRelay];
+
+/** Ports bound to the adapters the Infrastructure chose for this process. */
+const infrastructureProviders = (infra: Infrastructure): Provider[] => [
+  { provide: Infrastructure, useValue: infra },
+  { provide: KEYWARDEN_CONFIG, useValue: infra.config },
+  { provide: CLOCK, useValue: infra.clock },
+  { provide: EVENT_STORE, useFactory: () => infra.eventStore() },
+  { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
+  { provide: RELAY_LOGGER, useFactory: () => infra.logger('key-registry') },
+  { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
+  { provide: ADMIN_TOKEN_VERIFIER, useFactory: () => infra.adminTokenVerifier() },
+  { provide: ORG_SETTINGS_READER, useClass: DefaultOrgSettingsReader },
+  { provide: KEY_USAGE_READER, useClass: NoKeyUsage },
+  { provide: KEY_FINGERPRINTER, useFactory: () => infra.keyMaterial().fingerprinter },
+  { provide: KEY_MATERIAL_VAULT, useFactory: () => infra.keyMaterial().vault },
+  { provide: SIGNING_KEY_RING, useFactory: () => infra.keyMaterial().signingKeys },
+  { provide: SECRET_MINTER, useFactory: () => new SecretMinter(infra.keyMaterial().signingKeys) },
+  { provide: SECRET_VERIFIER, useFactory: () => new SecretVerifier(infra.keyMaterial().signingKeys) },
+];
+
+@Module({})
+export class KeyRegistryModule {
+  static forRoot(infra: Infrastructure): DynamicModule {
+    return {
+      module: KeyRegistryModule,
+      controllers: [...commandControllers, ...queryControllers],
+      providers: [...infrastructureProviders(infra), ...keyRingProviders, ...relayProviders],
+    };
+  }
+}

@@ -1,0 +1,13 @@
+import { createHttpApp, Infrastructure, RunningService } from '@keywarden/platform';
+import { KeyRegistryModule } from './key-registry.module';
+import { REGISTRY_STATUS_BY_CODE } from './key-ring/key-ring.http';
+
+export async function startKeyRegistry(infra: Infrastructure): Promise<RunningService> {
+  const app = await createHttpApp(KeyRegistryModule.forRoot(infra), {
+    logger: infra.logger('key-registry'),
+    statusByCode: REGISTRY_STATUS_BY_CODE,
+    requestIdHeaderFor: async () => 'X-Customer-Request-Id',
+  });
+  await app.listen(infra.config.ports.registry, '0.0.0.0');
+  return { name: 'key-registry', url: await app.getUrl(), close: () => app.close() };
+}

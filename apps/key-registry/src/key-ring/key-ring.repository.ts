@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { KeyRingEvent, keyRingStream, parseKeyRingEvent } from '@keywarden/contracts';
+import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@keywarden/event-store';
+import { currentRequestId } from '@keywarden/observability';
+import { decide, fold, KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
+
+export type LoadedKeyRing = Readonly<{ ring: KeyRing; revision: bigint | 'no_stream' }>;
+export type CommandResult = Readonly<{ events: KeyRingEvent[]; ring: KeyRing; revision: bigint | 'no_stream' }>;
+
+/** Two admins changed the same ring at once; the loser retries with fresh state. */
+export class ConcurrentChangeError extends Error {
+  readonly code = 'CONCURRENT_CHANGE';
+  constructor(orgId: string) {
+    super(`the keys of organisation ${orgId} were changed by another request at the same time; reload and retry`);
+  }
+}
+
+/**
+ * The one command handler (STYLE.md §7): read the ring, fold, decide, append with the expected
+ * revision. A concurrent append makes the store refuse ours, so exactly one of two racing
+ * commands wins and no update is lost.
+ */
+@Injectable()
+export class KeyRingRepository {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async load(orgId: string): Promise<LoadedKeyRing> {
+    const recorded = await this.store.readStream(keyRingStream(orgId));
+    const events = recorded.map((e) => parseKeyRingEvent(e.type, e.data));
+    return { ring: fold(events), revision: recorded.length === 0 ? 'no_stream' : recorded[recorded.length - 1].revision };
+  }
+
+  async execute(orgId: string, command: KeyRingCommand): Promise<CommandResult> {
+    const { ring, revision } = await this.load(orgId);
+    const events = decide(command, ring);
+    if (events.length === 0) return { events, ring, revision };
+    const requestId = currentRequestId();
+    const causationId = randomUUID();
+    try {
+      const appended = await this.store.appendToStream(
+        keyRingStream(orgId),
+        events.map((event) => ({
+          eventId: randomUUID(),
+          type: event.type,
+          data: event.data,
+          metadata: { schemaVersion: 1, requestId, causationId, command: command.type },
+        })),
+        revision,
+      );
+      return { events, ring: fold(events, ring), revision: appended.nextExpectedRevision };
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) throw new ConcurrentChangeError(orgId);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { loadConfig } from '@keywarden/config';
+import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
+import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
+import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
+
+/**
+ * The all-in-one composition root (`npm start`): every service's module in one process, sharing
+ * one Infrastructure, so on the embedded adapters they share the in-process bus and the cache.
+ * This is the one place allowed to import apps (see .dependency-cruiser.js). Adding a service is
+ * one line in this list. Consumers start before the registry, so its relay finds them listening.
+ */
+const services: ReadonlyArray<ServiceStarter> = [startKeyCacheProjection, startKeyRegistry];
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const infra = new Infrastructure(config, 'keywarden');
+  const logger = infra.logger('keywarden');
+  const running: RunningService[] = [];
+  try {
+    for (const start of services) running.push(await start(infra));
+  } catch (error) {
+    for (const service of running.reverse()) await service.close().catch(() => undefined);
+    await infra.close().catch(() => undefined);
+    throw error;
+  }
+  closeOnSignals(logger, [...[...running].reverse().map((s) => () => s.close()), () => infra.close()]);
+
+  const mode = infra.embedded ? 'embedded (in-process bus, in-memory cache, SQLite store, mail files)' : 'connected';
+  const lines = [
+    '',
+    `Keywarden is running — ${mode}; data in ${config.dataDir}`,
+    ...running.filter((s) => s.url).map((s) => `  ${s.name.padEnd(22)} ${s.url!.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1')}`),
+    '',
+    config.auth.mode === 'development'
+      ? 'Get an admin token:  npm run admin-token -- --org acme --email admin@acme.test'
+      : `Admin tokens come from ${config.auth.issuer}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`keywarden failed to start: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/**
+ * Typed configuration, read and validated once at start (STYLE.md §9). Nothing else in the code
+ * base reads process.env. A bad value stops the service with a message that names the variable
+ * and never echoes a secret value.
+ */
+export type KeywardenConfig = Readonly<{
+  dataDir: string;
+  ports: Readonly<{ registry: number; settings: number; edge: number }>;
+  /** Unset = the in-process bus of the embedded mode. */
+  kafkaBrokers: readonly string[] | null;
+  /** Unset = the in-memory cache of the embedded mode. */
+  redisUrl: string | null;
+  /** Unset = the SQLite store under dataDir. */
+  eventStoreConnectionString: string | null;
+  /** Unset = mail written as .eml files under dataDir/mail. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  edgeUpstreamUrl: string | null;
+  /** Where the edge fetches the JWKS of the Secret-signing keys; defaults to the registry's. */
+  registryUrl: string;
+  auth: Readonly<
+    | { mode: 'development'; issuer: string; audience: string }
+    | { mode: 'oidc'; jwksUrl: string; issuer: string; audience: string }
+  >;
+  /** Production key material; unset = generated once under dataDir/keys (embedded mode). */
+  secrets: Readonly<{ pepperBase64: string | null; kekBase64: string | null; signingKeysJson: string | null }>;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}>;
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIGURATION';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`configuration variable ${variable} ${problem}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const text = (env: Env, name: string): string | null => {
+  const value = env[name]?.trim();
+  return value ? value : null;
+};
+
+function port(env: Env, name: string, fallback: number): number {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `must be a TCP port (0-65535), got "${value}"`);
+  return n;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const value = text(env, name);
+  if (value === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.join(', ')})`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use one of ${protocols.join(', ')}`);
+  return value;
+}
+
+function brokers(env: Env): string[] | null {
+  const value = text(env, 'KAFKA_BROKERS');
+  if (value === null) return null;
+  const list = value.split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of list) {
+    if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(broker)) throw new ConfigError('KAFKA_BROKERS', `must be comma-separated host:port pairs, got "${broker}"`);
+  }
+  return list;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): KeywardenConfig {
+  const dataDirRaw = text(env, 'KEYWARDEN_DATA_DIR') ?? './data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
+  const ports = { registry: port(env, 'REGISTRY_PORT', 3000), settings: port(env, 'SETTINGS_PORT', 3001), edge: port(env, 'EDGE_PORT', 8080) };
+
+  const jwksUrl = url(env, 'AUTH_JWKS_URL', ['https:', 'http:']);
+  const issuer = text(env, 'AUTH_ISSUER');
+  const audience = text(env, 'AUTH_AUDIENCE') ?? 'keywarden';
+  const auth: KeywardenConfig['auth'] = jwksUrl
+    ? { mode: 'oidc', jwksUrl, issuer: issuer ?? requireWith('AUTH_ISSUER', 'is required when AUTH_JWKS_URL is set'), audience }
+    : { mode: 'development', issuer: 'keywarden-dev', audience: 'keywarden' };
+
+  const eventStoreConnectionString = text(env, 'EVENTSTORE_CONNECTION_STRING');
+  if (eventStoreConnectionString !== null && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb):\/\//.test(eventStoreConnectionString)) {
+    throw new ConfigError('EVENTSTORE_CONNECTION_STRING', 'must be an esdb:// connection string');
+  }
+  const logLevel = (text(env, 'LOG_LEVEL') ?? 'info') as KeywardenConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  return {
+    dataDir,
+    ports,
+    kafkaBrokers: brokers(env),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    eventStoreConnectionString,
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: text(env, 'MAIL_FROM') ?? 'Keywarden <keywarden@localhost>',
+    edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
+    registryUrl: url(env, 'REGISTRY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${ports.registry}`,
+    auth,
+    secrets: {
+      pepperBase64: text(env, 'KEYWARDEN_PEPPER'),
+      kekBase64: text(env, 'KEYWARDEN_KEK'),
+      signingKeysJson: text(env, 'KEYWARDEN_SIGNING_KEYS'),
+    },
+    logLevel,
+  };
+}
+
+function requireWith(variable: string, problem: string): never {
+  throw new ConfigError(variable, problem);
+}
+
+/** Token under which apps inject the loaded configuration. */
+export const KEYWARDEN_CONFIG = Symbol('KEYWARDEN_CONFIG');

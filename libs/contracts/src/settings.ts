@@ -1,0 +1,36 @@
+/** Per-organisation API settings (API.md "settings"), the payload of the settings topic. */
+export type OrgSettings = Readonly<{
+  isoUtcTimestamps: boolean;
+  requestIdHeader: string;
+  rotationIntervalDays: number;
+  defaultGraceDays: number;
+  expiryNoticeDays: number;
+  notificationEmails: readonly string[];
+  mediaMaxBase64Bytes: number;
+}>;
+
+/** 10 MiB of Base64 unless a CS representative raised it for the organisation. */
+export const PLATFORM_DEFAULT_MEDIA_MAX_BASE64_BYTES = 10 * 1024 * 1024;
+
+export const DEFAULT_SETTINGS: OrgSettings = {
+  isoUtcTimestamps: false,
+  requestIdHeader: 'X-Customer-Request-Id',
+  rotationIntervalDays: 365,
+  defaultGraceDays: 30,
+  expiryNoticeDays: 30,
+  notificationEmails: [],
+  mediaMaxBase64Bytes: PLATFORM_DEFAULT_MEDIA_MAX_BASE64_BYTES,
+};
+
+/** How a service learns an organisation's settings: defaults until the settings service says otherwise. */
+export interface OrgSettingsReader {
+  get(orgId: string): Promise<OrgSettings>;
+}
+
+export const ORG_SETTINGS_READER = Symbol('ORG_SETTINGS_READER');
+
+export class DefaultOrgSettingsReader implements OrgSettingsReader {
+  async get(): Promise<OrgSettings> {
+    return DEFAULT_SETTINGS;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The active-key cache: the "master list of active keys" the edge reads. Entries are keyed by the
+ * key's peppered fingerprint (never the key). Writes come only from the projection and are guarded
+ * by the ring revision, so duplicate or out-of-order deliveries change nothing.
+ */
+export type CachedKey = Readonly<{
+  orgId: string;
+  keyId: string;
+  fingerprint: string;
+  status: 'active' | 'revoked';
+  /** Epoch milliseconds after which the key is refused; null = never expires. */
+  acceptUntil: number | null;
+}>;
+
+export type CacheChange =
+  | Readonly<{ kind: 'put'; key: CachedKey }>
+  | Readonly<{ kind: 'remove'; keyId: string }>
+  /** Records the revision only: the event changed nothing the edge reads. */
+  | Readonly<{ kind: 'none' }>;
+
+export type ApplyOutcome = 'applied' | 'stale';
+
+export interface ActiveKeyCache {
+  lookup(fingerprint: string): Promise<CachedKey | null>;
+  findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null>;
+  /** Applies the change only when `revision` is newer than the last one applied for the ring. */
+  applyRingChange(orgId: string, revision: number, change: CacheChange): Promise<ApplyOutcome>;
+  ringRevision(orgId: string): Promise<number | null>;
+  /** Every cached key of the organisation (what the edge would accept, before time checks). */
+  listOrg(orgId: string): Promise<CachedKey[]>;
+  listOrgIds(): Promise<string[]>;
+  /** Drops the whole cache: the first step of a rebuild from the event store. */
+  clear(): Promise<void>;
+  /** Liveness of the backing store, for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const ACTIVE_KEY_CACHE = Symbol('ACTIVE_KEY_CACHE');
+
+/** The cache's own time check: a key is accepted strictly before its acceptUntil. */
+export const acceptsAt = (key: CachedKey, nowMs: number): boolean => key.acceptUntil === null || nowMs < key.acceptUntil;

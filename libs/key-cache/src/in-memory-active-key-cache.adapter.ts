@@ -1,0 +1,57 @@
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey } from './active-key-cache.port';
+
+/** The embedded mode's cache and the unit tests': same semantics as Redis, minus persistence. */
+export class InMemoryActiveKeyCache implements ActiveKeyCache {
+  private readonly byFingerprint = new Map<string, CachedKey>();
+  private readonly orgKeys = new Map<string, Map<string, string>>();
+  private readonly revisions = new Map<string, number>();
+
+  async lookup(fingerprint: string): Promise<CachedKey | null> {
+    return this.byFingerprint.get(fingerprint) ?? null;
+  }
+
+  async findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null> {
+    const fingerprint = this.orgKeys.get(orgId)?.get(keyId);
+    return fingerprint ? (this.byFingerprint.get(fingerprint) ?? null) : null;
+  }
+
+  async applyRingChange(orgId: string, revision: number, change: CacheChange): Promise<ApplyOutcome> {
+    if (revision <= (this.revisions.get(orgId) ?? -1)) return 'stale';
+    this.revisions.set(orgId, revision);
+    const keys = this.orgKeys.get(orgId) ?? new Map<string, string>();
+    this.orgKeys.set(orgId, keys);
+    if (change.kind === 'put') {
+      keys.set(change.key.keyId, change.key.fingerprint);
+      this.byFingerprint.set(change.key.fingerprint, change.key);
+    } else if (change.kind === 'remove') {
+      const fingerprint = keys.get(change.keyId);
+      if (fingerprint) this.byFingerprint.delete(fingerprint);
+      keys.delete(change.keyId);
+    }
+    return 'applied';
+  }
+
+  async ringRevision(orgId: string): Promise<number | null> {
+    return this.revisions.get(orgId) ?? null;
+  }
+
+  async listOrg(orgId: string): Promise<CachedKey[]> {
+    const keys = this.orgKeys.get(orgId);
+    if (!keys) return [];
+    return [...keys.values()].map((fp) => this.byFingerprint.get(fp)).filter((k): k is CachedKey => k !== undefined);
+  }
+
+  async listOrgIds(): Promise<string[]> {
+    return [...this.revisions.keys()];
+  }
+
+  async clear(): Promise<void> {
+    this.byFingerprint.clear();
+    this.orgKeys.clear();
+    this.revisions.clear();
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

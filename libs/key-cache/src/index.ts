@@ -1,0 +1,3 @@
+export * from './active-key-cache.port';
+export * from './in-memory-active-key-cache.adapter';
+export * from './redis-active-key-cache.adapter';

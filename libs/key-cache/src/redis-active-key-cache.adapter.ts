@@ -1,0 +1,131 @@
+import Redis from 'ioredis';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey } from './active-key-cache.port';
+
+/*
+ * Layout (prefix defaults to `kw:`):
+ *   <p>key:<fingerprint>   JSON CachedKey, with a Redis expiry (PXAT) at the key's acceptUntil
+ *   <p>org:<orgId>:keys    hash keyId -> fingerprint: the organisation's master list
+ *   <p>org:<orgId>:rev     the last ring revision applied
+ *   <p>orgs                set of organisation ids
+ * One Lua script applies a change and its revision atomically, so a duplicate or older event is a
+ * no-op even with two projection instances. Keys are built inside the script, so this layout
+ * targets a single Redis (or a primary with replicas), not Redis Cluster.
+ */
+const APPLY_RING_CHANGE = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) <= current then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[7])
+if ARGV[2] == 'put' then
+  local previous = redis.call('HGET', KEYS[2], ARGV[3])
+  if previous and previous ~= ARGV[4] then redis.call('DEL', ARGV[8] .. previous) end
+  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+  if ARGV[6] == '' then
+    redis.call('SET', ARGV[8] .. ARGV[4], ARGV[5])
+  else
+    redis.call('SET', ARGV[8] .. ARGV[4], ARGV[5], 'PXAT', ARGV[6])
+  end
+elseif ARGV[2] == 'remove' then
+  local fingerprint = redis.call('HGET', KEYS[2], ARGV[3])
+  if fingerprint then
+    redis.call('DEL', ARGV[8] .. fingerprint)
+    redis.call('HDEL', KEYS[2], ARGV[3])
+  end
+end
+return 1
+`;
+
+type Encoded = [orgId: string, keyId: string, status: 'a' | 'r', acceptUntil: number | null];
+
+// Compact positional JSON: the edge parses one of these per cache miss.
+const encode = (k: CachedKey): string => JSON.stringify([k.orgId, k.keyId, k.status === 'active' ? 'a' : 'r', k.acceptUntil] satisfies Encoded);
+const decode = (fingerprint: string, raw: string): CachedKey => {
+  const [orgId, keyId, status, acceptUntil] = JSON.parse(raw) as Encoded;
+  return { orgId, keyId, fingerprint, status: status === 'a' ? 'active' : 'revoked', acceptUntil };
+};
+
+export type RedisActiveKeyCacheOptions = Readonly<{
+  /** @default 'kw:' */
+  prefix?: string;
+}>;
+
+export class RedisActiveKeyCache implements ActiveKeyCache {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisActiveKeyCacheOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'kw:';
+  }
+
+  private keyOf = (fingerprint: string): string => `${this.prefix}key:${fingerprint}`;
+  private orgKeysOf = (orgId: string): string => `${this.prefix}org:${orgId}:keys`;
+  private revOf = (orgId: string): string => `${this.prefix}org:${orgId}:rev`;
+  private orgsKey = (): string => `${this.prefix}orgs`;
+
+  async lookup(fingerprint: string): Promise<CachedKey | null> {
+    const raw = await this.redis.get(this.keyOf(fingerprint));
+    return raw === null ? null : decode(fingerprint, raw);
+  }
+
+  async findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null> {
+    const fingerprint = await this.redis.hget(this.orgKeysOf(orgId), keyId);
+    return fingerprint ? this.lookup(fingerprint) : null;
+  }
+
+  async applyRingChange(orgId: string, revision: number, change: CacheChange): Promise<ApplyOutcome> {
+    const args =
+      change.kind === 'put'
+        ? ['put', change.key.keyId, change.key.fingerprint, encode(change.key), change.key.acceptUntil === null ? '' : String(change.key.acceptUntil)]
+        : change.kind === 'remove'
+          ? ['remove', change.keyId, '', '', '']
+          : ['none', '', '', '', ''];
+    const applied = await this.redis.eval(
+      APPLY_RING_CHANGE,
+      3,
+      this.revOf(orgId),
+      this.orgKeysOf(orgId),
+      this.orgsKey(),
+      String(revision),
+      ...args,
+      orgId,
+      `${this.prefix}key:`,
+    );
+    return applied === 1 ? 'applied' : 'stale';
+  }
+
+  async ringRevision(orgId: string): Promise<number | null> {
+    const raw = await this.redis.get(this.revOf(orgId));
+    return raw === null ? null : Number(raw);
+  }
+
+  async listOrg(orgId: string): Promise<CachedKey[]> {
+    const fingerprints = await this.redis.hvals(this.orgKeysOf(orgId));
+    if (fingerprints.length === 0) return [];
+    const raws = await this.redis.mget(fingerprints.map(this.keyOf));
+    return raws.flatMap((raw, i) => (raw === null ? [] : [decode(fingerprints[i], raw)]));
+  }
+
+  async listOrgIds(): Promise<string[]> {
+    return this.redis.smembers(this.orgsKey());
+  }
+
+  async clear(): Promise<void> {
+    // SCAN, not KEYS: a rebuild must not block the edge's reads on a large cache.
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await this.redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { DEFAULT_REQUEST_ID_HEADER, isValidRequestId, REQUEST_ID_QUERY_PARAMETER, runWithRequestContext } from './request-context';
+
+export type RequestIdHeaderLookup = (orgId: string) => Promise<string>;
+
+const ORG_IN_PATH = /^\/v1\/orgs\/([^/?#]+)/;
+
+/**
+ * Express middleware of the admin services: takes the request id from the organisation's header
+ * (default X-Customer-Request-Id) or the customerRequestId query parameter, refuses a malformed
+ * one with 400 instead of logging it, echoes it on the response, and runs the rest of the request
+ * inside its context. A request without one gets a generated id, used in the logs only.
+ */
+export function requestContextMiddleware(headerFor: RequestIdHeaderLookup) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const orgId = ORG_IN_PATH.exec(req.path)?.[1];
+    const resolveHeader = orgId ? headerFor(decodeURIComponent(orgId)).catch(() => DEFAULT_REQUEST_ID_HEADER) : Promise.resolve(DEFAULT_REQUEST_ID_HEADER);
+    void resolveHeader.then((header) => {
+      const fromHeader = req.headers[header.toLowerCase()];
+      const fromQuery = req.query[REQUEST_ID_QUERY_PARAMETER];
+      const given = typeof fromHeader === 'string' ? fromHeader : typeof fromQuery === 'string' ? fromQuery : undefined;
+      if (given !== undefined && !isValidRequestId(given)) {
+        res.status(400).json({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `the request id (${header} header or ${REQUEST_ID_QUERY_PARAMETER} parameter) must be 1 to 128 printable ASCII characters without spaces`,
+        });
+        return;
+      }
+      const requestId = given ?? randomUUID();
+      if (given !== undefined) res.setHeader(header, given);
+      runWithRequestContext({ requestId, fromCaller: given !== undefined, orgId }, next);
+    }, next);
+  };
+}

@@ -1,0 +1,4 @@
+export * from './infrastructure';
+export * from './http-app';
+export * from './shutdown';
+export * from './running-service';

@@ -1,0 +1,153 @@
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { Clock, SystemClock } from '@keywarden/clock';
+import { KeywardenConfig } from '@keywarden/config';
+import { createEventStore, EventStore } from '@keywarden/event-store';
+import { ActiveKeyCache, InMemoryActiveKeyCache, RedisActiveKeyCache } from '@keywarden/key-cache';
+import { InProcessMessageBus, KafkaMessageBus, MessageBus } from '@keywarden/messaging';
+import { createLogger } from '@keywarden/observability';
+import { AdminTokenVerifier, DevelopmentIssuer } from '@keywarden/auth';
+import {
+  KeyFingerprinter,
+  KeyMaterialVault,
+  keyMaterialFromConfig,
+  loadOrCreateLocalKeyMaterial,
+  SigningKeyRing,
+  SqliteDataKeyStore,
+} from '@keywarden/crypto';
+
+export type KeyMaterial = Readonly<{
+  fingerprinter: KeyFingerprinter;
+  vault: KeyMaterialVault;
+  signingKeys: SigningKeyRing;
+}>;
+
+/**
+ * What one process needs from the outside world, created lazily and once. The embedded
+ * all-in-one passes one Infrastructure to every app module, so they share the in-process bus and
+ * the in-memory cache; a standalone service creates its own and only what it uses.
+ * The adapters follow the configuration: Kafka/Redis/EventStoreDB when configured, else the
+ * embedded ones (in-process bus, in-memory cache, SQLite under the data folder).
+ */
+export class Infrastructure {
+  private store?: EventStore;
+  private bus?: MessageBus;
+  private cache?: Promise<ActiveKeyCache>;
+  private redisClients: Redis[] = [];
+  private material?: KeyMaterial;
+  private dataKeyStore?: SqliteDataKeyStore;
+  private tokenVerifier?: AdminTokenVerifier;
+  private readonly loggers = new Map<string, Logger>();
+
+  constructor(
+    readonly config: KeywardenConfig,
+    /** Names the process: Kafka client id, log `service` of infrastructure messages. */
+    readonly processName: string,
+    readonly clock: Clock = new SystemClock(),
+  ) {}
+
+  get embedded(): boolean {
+    return this.config.kafkaBrokers === null;
+  }
+
+  logger(service: string): Logger {
+    let logger = this.loggers.get(service);
+    if (!logger) {
+      logger = createLogger(service, this.config.logLevel);
+      this.loggers.set(service, logger);
+    }
+    return logger;
+  }
+
+  eventStore(): EventStore {
+    this.store ??= createEventStore({
+      eventStoreConnectionString: this.config.eventStoreConnectionString ?? undefined,
+      sqlitePath: join(this.config.dataDir, 'events.sqlite'),
+    });
+    return this.store;
+  }
+
+  messageBus(): MessageBus {
+    this.bus ??= this.config.kafkaBrokers
+      ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}` })
+      : new InProcessMessageBus();
+    return this.bus;
+  }
+
+  activeKeyCache(): Promise<ActiveKeyCache> {
+    this.cache ??= this.config.redisUrl
+      ? this.redis().then((client) => new RedisActiveKeyCache(client))
+      : Promise.resolve(new InMemoryActiveKeyCache());
+    return this.cache;
+  }
+
+  /**
+   * A new Redis connection. Fail fast (STYLE.md §14): no offline queue, few retries, short
+   * timeouts, so a Redis outage surfaces as an error the caller handles instead of a hang.
+   */
+  async redis(): Promise<Redis> {
+    if (!this.config.redisUrl) throw new Error('REDIS_URL is not configured');
+    const client = new Redis(this.config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      commandTimeout: 1000,
+      lazyConnect: true,
+    });
+    client.on('error', () => undefined); // surfaced per command; avoid unhandled 'error' events
+    this.redisClients.push(client);
+    await client.connect();
+    return client;
+  }
+
+  /**
+   * Pepper, key-encryption key and Secret-signing keys: from configuration in production, else
+   * generated once under the data folder (mode 0600) for the embedded mode.
+   */
+  keyMaterial(): KeyMaterial {
+    if (!this.material) {
+      const { secrets, dataDir } = this.config;
+      const loaded =
+        secrets.pepperBase64 || secrets.kekBase64 || secrets.signingKeysJson
+          ? keyMaterialFromConfig({
+              pepperBase64: secrets.pepperBase64 ?? '',
+              kekBase64: secrets.kekBase64 ?? '',
+              signingKeysJson: secrets.signingKeysJson ?? '',
+            })
+          : loadOrCreateLocalKeyMaterial(dataDir);
+      this.dataKeyStore = new SqliteDataKeyStore(join(dataDir, 'data-keys.sqlite'));
+      this.material = {
+        fingerprinter: new KeyFingerprinter(loaded.pepper),
+        vault: new KeyMaterialVault(loaded.kek, this.dataKeyStore),
+        signingKeys: loaded.signingKeys,
+      };
+    }
+    return this.material;
+  }
+
+  /** Admin tokens: the OIDC issuer's JWKS in production, the local development issuer otherwise. */
+  async adminTokenVerifier(): Promise<AdminTokenVerifier> {
+    if (!this.tokenVerifier) {
+      const auth = this.config.auth;
+      this.tokenVerifier =
+        auth.mode === 'oidc'
+          ? new AdminTokenVerifier({ jwksUrl: auth.jwksUrl, issuer: auth.issuer, audience: auth.audience })
+          : new AdminTokenVerifier({
+              issuer: auth.issuer,
+              audience: auth.audience,
+              localJwks: await new DevelopmentIssuer(this.config.dataDir).jwks(),
+            });
+    }
+    return this.tokenVerifier;
+  }
+
+  async close(): Promise<void> {
+    await this.bus?.close();
+    if (this.cache) await (await this.cache).close();
+    await this.store?.close();
+    for (const client of this.redisClients) client.disconnect();
+    this.dataKeyStore?.close();
+    for (const logger of this.loggers.values()) logger.flush();
+  }
+}
