@@ -48,6 +48,8 @@ export interface EventStore {
   appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** The stream's events in order; an empty array when the stream does not exist. */
   readStream(streamId: string): Promise<RecordedEvent[]>;
+  /** The stream's latest event, undefined when the stream does not exist; cheap on long streams. */
+  readLastEvent(streamId: string): Promise<RecordedEvent | undefined>;
   /** Up to `limit` events strictly after `fromPosition` (undefined = from the start), in order. */
   readAll(options?: { fromPosition?: bigint; limit?: number; streamPrefix?: string }): Promise<RecordedEvent[]>;
   /**
@@ -69,5 +71,20 @@ export class WrongExpectedRevisionError extends Error {
     readonly actual: bigint | 'no_stream',
   ) {
     super(`stream ${streamId} is at revision ${String(actual)}, expected ${String(expected)}`);
+  }
+}
+
+/**
+ * Some of the given event ids are already stored but this is not a retry of that append (a mix of
+ * old and new ids, other streams, another order): a caller bug, retrying cannot help. EventStoreDB
+ * reports most such cases as a wrong expected revision instead.
+ */
+export class DuplicateEventIdError extends Error {
+  readonly code = 'DUPLICATE_EVENT_ID';
+  constructor(
+    readonly streamId: string,
+    readonly eventIds: readonly string[],
+  ) {
+    super(`stream ${streamId}: event ids ${eventIds.join(', ')} are already stored by another append`);
   }
 }

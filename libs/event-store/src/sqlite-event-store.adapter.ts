@@ -1,0 +1,326 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  AppendResult,
+  DuplicateEventIdError,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  WrongExpectedRevisionError,
+} from './event-store.port';
+
+export type SqliteEventStoreOptions = Readonly<{
+  /**
+   * How often an idle subscription looks for appends made by other processes on the same file;
+   * appends through this instance wake it at once.
+   * @default 200
+   */
+  pollIntervalMs?: number;
+  /**
+   * How long a write waits for another connection's write lock before failing with SQLITE_BUSY.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+}>;
+
+type EventRow = {
+  position: bigint;
+  event_id: string;
+  stream_id: string;
+  revision: bigint;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+};
+
+type StoredId = Pick<EventRow, 'position' | 'event_id' | 'stream_id' | 'revision'>;
+
+type AppendOutcome = { appended: boolean; result: AppendResult };
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    stream_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (stream_id, revision)
+  )`;
+
+const MAX_POSITION = 2n ** 63n - 1n;
+const SUBSCRIPTION_BATCH = 256;
+
+/**
+ * The embedded event store: one append-only table in a SQLite file (WAL), shareable by several
+ * processes. Positions are the table's AUTOINCREMENT row ids. Every append holds the database's
+ * write lock from its first read to its commit, so positions are allocated in commit order: a
+ * reader that has seen position N will never later find a committed row below N, which is what
+ * lets subscriptions follow the table with a plain `position > cursor` query.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteEventStore['prepare']>;
+  private readonly appendInTransaction: Database.Transaction<
+    (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision) => AppendOutcome
+  >;
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly pollIntervalMs: number;
+
+  constructor(
+    readonly path: string,
+    options: SqliteEventStoreOptions = {},
+  ) {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(resolve(path)), { recursive: true });
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    // Positions and revisions are bigints end to end; numbers would round past 2^53.
+    this.db.defaultSafeIntegers(true);
+    this.db.exec(SCHEMA);
+    this.statements = this.prepare();
+    this.appendInTransaction = this.db.transaction((streamId, events, expected) =>
+      this.appendRows(streamId, events, expected),
+    );
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError(`append to ${streamId}: no events given`);
+    // IMMEDIATE takes the write lock before the revision check, so two processes cannot both pass it.
+    const outcome = this.appendInTransaction.immediate(streamId, events, expectedRevision);
+    if (outcome.appended) for (const subscription of this.subscriptions) subscription.notify();
+    return outcome.result;
+  }
+
+  async readStream(streamId: string): Promise<RecordedEvent[]> {
+    return (this.statements.readStream.all(streamId) as EventRow[]).map(toRecordedEvent);
+  }
+
+  async readLastEvent(streamId: string): Promise<RecordedEvent | undefined> {
+    const row = this.statements.readLast.get(streamId) as EventRow | undefined;
+    return row && toRecordedEvent(row);
+  }
+
+  async readAll(options: { fromPosition?: bigint; limit?: number; streamPrefix?: string } = {}): Promise<RecordedEvent[]> {
+    return this.readRange(options.fromPosition ?? 0n, MAX_POSITION, options.streamPrefix, options.limit);
+  }
+
+  subscribeToAll(handler: (event: RecordedEvent) => Promise<void>, options: SubscribeOptions = {}): Subscription {
+    if (!this.db.open) throw new Error(`event store ${this.path} is closed`);
+    const subscription = new SqliteSubscription(
+      {
+        head: () => this.statements.head.get() as bigint,
+        range: (from, to, prefix, limit) => this.readRange(from, to, prefix, limit),
+      },
+      handler,
+      options,
+      this.pollIntervalMs,
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    if (this.db.open) this.db.close();
+  }
+
+  private prepare() {
+    return {
+      lastRevision: this.db.prepare('SELECT MAX(revision) FROM events WHERE stream_id = ?').pluck(),
+      storedIds: this.db.prepare(
+        'SELECT position, event_id, stream_id, revision FROM events WHERE event_id IN (SELECT value FROM json_each(?))',
+      ),
+      insert: this.db.prepare(
+        'INSERT INTO events (event_id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
+      readLast: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      readRange: this.db.prepare(
+        `SELECT * FROM events
+         WHERE position > @from AND position <= @to
+           AND (@prefix IS NULL OR substr(stream_id, 1, length(@prefix)) = @prefix)
+         ORDER BY position LIMIT @limit`,
+      ),
+      head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
+    };
+  }
+
+  private readRange(from: bigint, to: bigint, prefix: string | undefined, limit: number | undefined): RecordedEvent[] {
+    const rows = this.statements.readRange.all({ from, to, prefix: prefix ?? null, limit: limit ?? -1 }) as EventRow[];
+    return rows.map(toRecordedEvent);
+  }
+
+  private appendRows(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendOutcome {
+    const ids = events.map((event) => event.eventId);
+    if (new Set(ids).size !== ids.length) throw new DuplicateEventIdError(streamId, ids);
+    const current = (this.statements.lastRevision.get(streamId) as bigint | null) ?? undefined;
+    const stored = this.statements.storedIds.all(JSON.stringify(ids)) as StoredId[];
+    if (stored.length > 0) {
+      return { appended: false, result: originalResult(streamId, ids, stored, expected, current) };
+    }
+    checkExpectedRevision(streamId, expected, current);
+    const recordedAt = new Date().toISOString();
+    let revision = current ?? -1n;
+    let position = 0n;
+    for (const event of events) {
+      revision += 1n;
+      const info = this.statements.insert.run(
+        event.eventId,
+        streamId,
+        revision,
+        event.type,
+        JSON.stringify(event.data ?? null),
+        JSON.stringify(event.metadata ?? {}),
+        recordedAt,
+      );
+      position = BigInt(info.lastInsertRowid);
+    }
+    return { appended: true, result: { nextExpectedRevision: revision, position } };
+  }
+}
+
+function checkExpectedRevision(streamId: string, expected: ExpectedRevision, current: bigint | undefined): void {
+  if (expected === 'any') return;
+  const matches = expected === 'no_stream' ? current === undefined : current === expected;
+  if (!matches) throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
+}
+
+/**
+ * A retried append (every id already stored, in this stream, at consecutive revisions, in the
+ * same order) returns what the first attempt returned; as in EventStoreDB, the retry must carry
+ * the expected revision of the original. Anything else with a known id is refused.
+ */
+function originalResult(
+  streamId: string,
+  ids: readonly string[],
+  stored: readonly StoredId[],
+  expected: ExpectedRevision,
+  current: bigint | undefined,
+): AppendResult {
+  const byId = new Map(stored.map((row) => [row.event_id, row]));
+  const first = byId.get(ids[0]);
+  const isRetry =
+    first !== undefined &&
+    stored.length === ids.length &&
+    ids.every((id, index) => {
+      const row = byId.get(id);
+      return row?.stream_id === streamId && row.revision === first.revision + BigInt(index);
+    });
+  if (!isRetry) throw new DuplicateEventIdError(streamId, stored.map((row) => row.event_id));
+  const revisionBefore = first.revision - 1n;
+  const consistent =
+    expected === 'any' || (expected === 'no_stream' ? revisionBefore === -1n : expected === revisionBefore);
+  if (!consistent) throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
+  const last = byId.get(ids[ids.length - 1]) as StoredId;
+  return { nextExpectedRevision: last.revision, position: last.position };
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    recordedAt: new Date(row.recorded_at),
+  };
+}
+
+type EventSource = {
+  /** The highest committed position, 0 when the table is empty. */
+  head(): bigint;
+  range(from: bigint, to: bigint, prefix: string | undefined, limit: number): RecordedEvent[];
+};
+
+// Lets close() tell when it is called from inside this subscription's own handler.
+const handlerScope = new AsyncLocalStorage<SqliteSubscription>();
+
+class SqliteSubscription implements Subscription {
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly source: EventSource,
+    private readonly handler: (event: RecordedEvent) => Promise<void>,
+    private readonly options: SubscribeOptions,
+    private readonly pollIntervalMs: number,
+    onStopped: () => void,
+  ) {
+    // Without onError a failure rejects `done` unobserved: the process fails loudly rather than
+    // a relay silently stopping.
+    this.done = this.follow()
+      .catch((error: unknown) => {
+        this.closed = true;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (!this.options.onError) throw failure;
+        this.options.onError(failure);
+      })
+      .finally(onStopped);
+  }
+
+  /** An append committed in this process: look now rather than at the next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    // From inside the handler, waiting for the loop would wait for ourselves; the flag suffices.
+    if (handlerScope.getStore() === this) return;
+    await this.done.catch(() => undefined);
+  }
+
+  private async follow(): Promise<void> {
+    let cursor = this.options.fromPosition ?? 0n;
+    while (!this.closed) {
+      const head = this.source.head();
+      if (head <= cursor) {
+        await this.idle();
+        continue;
+      }
+      const batch = this.source.range(cursor, head, this.options.streamPrefix, SUBSCRIPTION_BATCH);
+      for (const event of batch) {
+        if (this.closed) return;
+        await handlerScope.run(this, () => this.handler(event));
+        cursor = event.position;
+      }
+      // A short batch means nothing else matches up to head: skip the filtered-out rows for good.
+      if (batch.length < SUBSCRIPTION_BATCH) cursor = head;
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((wakeUp) => {
+      const timer = setTimeout(() => this.stopWaiting(wakeUp), this.pollIntervalMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.stopWaiting(wakeUp);
+      };
+    });
+  }
+
+  private stopWaiting(wakeUp: () => void): void {
+    this.wake = undefined;
+    wakeUp();
+  }
+}
