@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { Clock, SystemClock } from '@keywarden/clock';
 import { KeywardenConfig } from '@keywarden/config';
 import { createEventStore, EventStore } from '@keywarden/event-store';
@@ -16,6 +16,13 @@ import {
   SigningKeyRing,
   SqliteDataKeyStore,
 } from '@keywarden/crypto';
+
+export type InfrastructureOptions = Readonly<{
+  /** Tests move time through a ManualClock. @default SystemClock */
+  clock?: Clock;
+  /** Where JSON log lines go. @default stdout */
+  logDestination?: DestinationStream;
+}>;
 
 export type KeyMaterial = Readonly<{
   fingerprinter: KeyFingerprinter;
@@ -40,12 +47,18 @@ export class Infrastructure {
   private tokenVerifier?: AdminTokenVerifier;
   private readonly loggers = new Map<string, Logger>();
 
+  readonly clock: Clock;
+  private readonly logDestination?: DestinationStream;
+
   constructor(
     readonly config: KeywardenConfig,
     /** Names the process: Kafka client id, log `service` of infrastructure messages. */
     readonly processName: string,
-    readonly clock: Clock = new SystemClock(),
-  ) {}
+    options: InfrastructureOptions = {},
+  ) {
+    this.clock = options.clock ?? new SystemClock();
+    this.logDestination = options.logDestination;
+  }
 
   get embedded(): boolean {
     return this.config.kafkaBrokers === null;
@@ -54,7 +67,7 @@ export class Infrastructure {
   logger(service: string): Logger {
     let logger = this.loggers.get(service);
     if (!logger) {
-      logger = createLogger(service, this.config.logLevel);
+      logger = createLogger(service, this.config.logLevel, this.logDestination);
       this.loggers.set(service, logger);
     }
     return logger;
