@@ -320,6 +320,11 @@ describe('key-registry restart', () => {
       // The same local key material: the Secret minted before the restart still verifies.
       const check = (await api2.post('/v1/orgs/acme/keys/test').set({ Authorization: `Bearer ${token}` }).send({ secret: issued.secret }).expect(200)).body;
       expect(check.valid).toBe(true);
+      // The in-memory cache the edge would read was rebuilt from the store at start.
+      for (const key of after.keys) {
+        const test = (await api2.post(`/v1/orgs/acme/keys/${key.keyId}/test`).set({ Authorization: `Bearer ${token}` }).expect(200)).body;
+        expect(test.valid).toBe(true);
+      }
     } finally {
       await second.stop();
       require('node:fs').rmSync(first.dataDir, { recursive: true, force: true });

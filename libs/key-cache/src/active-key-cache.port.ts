@@ -20,6 +20,9 @@ export type CacheChange =
 
 export type ApplyOutcome = 'applied' | 'stale';
 
+/** An organisation's cache content as a replay of its ring computed it. */
+export type OrgSnapshot = Readonly<{ orgId: string; revision: number; keys: readonly CachedKey[] }>;
+
 export interface ActiveKeyCache {
   lookup(fingerprint: string): Promise<CachedKey | null>;
   findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null>;
@@ -29,7 +32,14 @@ export interface ActiveKeyCache {
   /** Every cached key of the organisation (what the edge would accept, before time checks). */
   listOrg(orgId: string): Promise<CachedKey[]>;
   listOrgIds(): Promise<string[]>;
-  /** Drops the whole cache: the first step of a rebuild from the event store. */
+  /**
+   * Replaces each organisation's entries with the snapshot, unless the cache already applied a
+   * newer revision (the live projection moved on meanwhile). Returns how many were replaced.
+   */
+  restoreOrgs(snapshots: readonly OrgSnapshot[]): Promise<number>;
+  /** Removes an organisation the event store does not know (drift repair). */
+  dropOrg(orgId: string): Promise<void>;
+  /** Drops the whole cache. */
   clear(): Promise<void>;
   /** Liveness of the backing store, for readiness checks. */
   ping(): Promise<void>;

@@ -1,4 +1,4 @@
-import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey } from './active-key-cache.port';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot } from './active-key-cache.port';
 
 /** The embedded mode's cache and the unit tests': same semantics as Redis, minus persistence. */
 export class InMemoryActiveKeyCache implements ActiveKeyCache {
@@ -43,6 +43,29 @@ export class InMemoryActiveKeyCache implements ActiveKeyCache {
 
   async listOrgIds(): Promise<string[]> {
     return [...this.revisions.keys()];
+  }
+
+  async restoreOrgs(snapshots: readonly OrgSnapshot[]): Promise<number> {
+    let replaced = 0;
+    for (const snapshot of snapshots) {
+      if (snapshot.revision < (this.revisions.get(snapshot.orgId) ?? -1)) continue;
+      await this.dropOrg(snapshot.orgId);
+      this.revisions.set(snapshot.orgId, snapshot.revision);
+      const keys = new Map<string, string>();
+      for (const key of snapshot.keys) {
+        keys.set(key.keyId, key.fingerprint);
+        this.byFingerprint.set(key.fingerprint, key);
+      }
+      this.orgKeys.set(snapshot.orgId, keys);
+      replaced++;
+    }
+    return replaced;
+  }
+
+  async dropOrg(orgId: string): Promise<void> {
+    for (const fingerprint of this.orgKeys.get(orgId)?.values() ?? []) this.byFingerprint.delete(fingerprint);
+    this.orgKeys.delete(orgId);
+    this.revisions.delete(orgId);
   }
 
   async clear(): Promise<void> {

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey } from './active-key-cache.port';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot } from './active-key-cache.port';
 
 /*
  * Layout (prefix defaults to `kw:`):
@@ -35,6 +35,32 @@ end
 return 1
 `;
 
+// Replaces an organisation's entries unless a newer revision was applied meanwhile. ARGV from 4 on
+// are (keyId, fingerprint, json, pxat) quadruples.
+const RESTORE_ORG = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) < current then return 0 end
+local old = redis.call('HVALS', KEYS[2])
+for _, fingerprint in ipairs(old) do redis.call('DEL', ARGV[3] .. fingerprint) end
+redis.call('DEL', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[2])
+for i = 4, #ARGV, 4 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  if ARGV[i + 3] == '' then
+    redis.call('SET', ARGV[3] .. ARGV[i + 1], ARGV[i + 2])
+  else
+    redis.call('SET', ARGV[3] .. ARGV[i + 1], ARGV[i + 2], 'PXAT', ARGV[i + 3])
+  end
+end
+return 1
+`;
+
+type ScriptedRedis = Redis & {
+  kwApplyRingChange(...args: string[]): Promise<number>;
+  kwRestoreOrg(...args: string[]): Promise<number>;
+};
+
 type Encoded = [orgId: string, keyId: string, status: 'a' | 'r', acceptUntil: number | null];
 
 // Compact positional JSON: the edge parses one of these per cache miss.
@@ -51,12 +77,17 @@ export type RedisActiveKeyCacheOptions = Readonly<{
 
 export class RedisActiveKeyCache implements ActiveKeyCache {
   private readonly prefix: string;
+  private readonly scripted: ScriptedRedis;
 
   constructor(
     private readonly redis: Redis,
     options: RedisActiveKeyCacheOptions = {},
   ) {
     this.prefix = options.prefix ?? 'kw:';
+    // defineCommand sends EVALSHA, falling back to EVAL once per connection.
+    redis.defineCommand('kwApplyRingChange', { numberOfKeys: 3, lua: APPLY_RING_CHANGE });
+    redis.defineCommand('kwRestoreOrg', { numberOfKeys: 3, lua: RESTORE_ORG });
+    this.scripted = redis as ScriptedRedis;
   }
 
   private keyOf = (fingerprint: string): string => `${this.prefix}key:${fingerprint}`;
@@ -81,9 +112,7 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
         : change.kind === 'remove'
           ? ['remove', change.keyId, '', '', '']
           : ['none', '', '', '', ''];
-    const applied = await this.redis.eval(
-      APPLY_RING_CHANGE,
-      3,
+    const applied = await this.scripted.kwApplyRingChange(
       this.revOf(orgId),
       this.orgKeysOf(orgId),
       this.orgsKey(),
@@ -109,6 +138,31 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
 
   async listOrgIds(): Promise<string[]> {
     return this.redis.smembers(this.orgsKey());
+  }
+
+  async restoreOrgs(snapshots: readonly OrgSnapshot[]): Promise<number> {
+    if (snapshots.length === 0) return 0;
+    const pipeline = this.redis.pipeline() as unknown as { kwRestoreOrg(...args: string[]): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
+    for (const { orgId, revision, keys } of snapshots) {
+      const entries = keys.flatMap((k) => [k.keyId, k.fingerprint, encode(k), k.acceptUntil === null ? '' : String(k.acceptUntil)]);
+      pipeline.kwRestoreOrg(this.revOf(orgId), this.orgKeysOf(orgId), this.orgsKey(), String(revision), orgId, `${this.prefix}key:`, ...entries);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    let replaced = 0;
+    for (const [error, value] of results) {
+      if (error) throw error;
+      if (value === 1) replaced++;
+    }
+    return replaced;
+  }
+
+  async dropOrg(orgId: string): Promise<void> {
+    const fingerprints = await this.redis.hvals(this.orgKeysOf(orgId));
+    await this.redis
+      .multi()
+      .unlink(...fingerprints.map(this.keyOf), this.orgKeysOf(orgId), this.revOf(orgId))
+      .srem(this.orgsKey(), orgId)
+      .exec();
   }
 
   async clear(): Promise<void> {

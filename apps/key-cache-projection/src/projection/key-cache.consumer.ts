@@ -8,10 +8,12 @@ import {
   parseKeyRingEvent,
   Topics,
 } from '@keywarden/contracts';
-import { ACTIVE_KEY_CACHE, ActiveKeyCache } from '@keywarden/key-cache';
+import { CLOCK, Clock } from '@keywarden/clock';
+import { EVENT_STORE, EventStore } from '@keywarden/event-store';
+import { ACTIVE_KEY_CACHE, ActiveKeyCache, invalidates, projectKeyEvent, rebuildActiveKeyCache } from '@keywarden/key-cache';
 import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
 import { runWithRequestContext } from '@keywarden/observability';
-import { invalidates, projectKeyEvent } from './active-key.projection';
+
 
 export const PROJECTION_LOGGER = Symbol('PROJECTION_LOGGER');
 export const PROJECTION_GROUP_ID = 'keywarden-key-cache-projection';
@@ -30,10 +32,18 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(ACTIVE_KEY_CACHE) private readonly cache: ActiveKeyCache,
     @Inject(PROJECTION_LOGGER) private readonly logger: Logger,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics([{ topic: Topics.keyLifecycle }, { topic: Topics.cacheInvalidations }]);
+    // An empty cache (a fresh in-memory one, or a flushed Redis) is rebuilt from the store before
+    // consuming: the topic's committed offsets would otherwise never bring the old keys back.
+    if ((await this.cache.listOrgIds()).length === 0) {
+      const report = await rebuildActiveKeyCache(this.store, this.cache, this.clock.now());
+      this.logger.info(report, 'active-key cache was empty: rebuilt from the event store');
+    }
     this.consumer = await this.bus.subscribe({
       groupId: PROJECTION_GROUP_ID,
       topics: [Topics.keyLifecycle],

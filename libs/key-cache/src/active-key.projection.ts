@@ -1,5 +1,5 @@
 import { KeyRingEvent } from '@keywarden/contracts';
-import { CacheChange, CachedKey } from '@keywarden/key-cache';
+import { CacheChange, CachedKey } from './active-key-cache.port';
 
 const epoch = (instant: string | null): number | null => (instant === null ? null : Date.parse(instant));
 const earliest = (a: number | null, b: number): number => (a === null || b < a ? b : a);

@@ -1,4 +1,4 @@
-import { InMemoryActiveKeyCache } from '@keywarden/key-cache';
+import { InMemoryActiveKeyCache } from './in-memory-active-key-cache.adapter';
 import { KeyRingEvent } from '@keywarden/contracts';
 import { projectKeyEvent } from './active-key.projection';
 

@@ -1,0 +1,59 @@
+import { KEY_RING_STREAM_PREFIX, orgIdOfStream, parseKeyRingEvent } from '@keywarden/contracts';
+import type { EventStore } from '@keywarden/event-store';
+import { acceptsAt, ActiveKeyCache, OrgSnapshot } from './active-key-cache.port';
+import { projectKeyEvent } from './active-key.projection';
+import { InMemoryActiveKeyCache } from './in-memory-active-key-cache.adapter';
+
+export type ReplayOptions = Readonly<{
+  /** Events read per page. @default 10000 */
+  batchSize?: number;
+  /** Called after each page with the number of events replayed so far. */
+  onProgress?: (eventsReplayed: number) => void;
+}>;
+
+/**
+ * Replays every key ring of the store through the same pure projection the live consumer uses,
+ * and returns what the cache should hold per organisation at `now` (keys past their end left out).
+ */
+export async function replayActiveKeys(store: EventStore, now: Date, options: ReplayOptions = {}): Promise<{ snapshots: OrgSnapshot[]; events: number }> {
+  const replayed = new InMemoryActiveKeyCache();
+  const batchSize = options.batchSize ?? 10_000;
+  let fromPosition: bigint | undefined;
+  let events = 0;
+  for (;;) {
+    const page = await store.readAll({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX });
+    if (page.length === 0) break;
+    for (const recorded of page) {
+      const orgId = orgIdOfStream(recorded.streamId)!;
+      const event = parseKeyRingEvent(recorded.type, recorded.data);
+      const current = await replayed.findByKeyId(orgId, event.data.keyId);
+      await replayed.applyRingChange(orgId, Number(recorded.revision), projectKeyEvent(current, event));
+    }
+    events += page.length;
+    fromPosition = page[page.length - 1].position;
+    options.onProgress?.(events);
+  }
+  const snapshots: OrgSnapshot[] = [];
+  for (const orgId of await replayed.listOrgIds()) {
+    const keys = (await replayed.listOrg(orgId)).filter((k) => acceptsAt(k, now.getTime()));
+    snapshots.push({ orgId, revision: (await replayed.ringRevision(orgId))!, keys });
+  }
+  return { snapshots, events };
+}
+
+export type RebuildReport = Readonly<{ events: number; organisations: number; keys: number; replaced: number; dropped: number }>;
+
+/**
+ * Rebuilds the cache from the store: each organisation is replaced by its replayed state (unless
+ * the live projection already applied a newer revision), and organisations the store does not
+ * know are dropped. Safe to run while the projection keeps consuming.
+ */
+export async function rebuildActiveKeyCache(store: EventStore, cache: ActiveKeyCache, now: Date, options: ReplayOptions = {}): Promise<RebuildReport> {
+  const { snapshots, events } = await replayActiveKeys(store, now, options);
+  let replaced = 0;
+  for (let i = 0; i < snapshots.length; i += 1000) replaced += await cache.restoreOrgs(snapshots.slice(i, i + 1000));
+  const known = new Set(snapshots.map((s) => s.orgId));
+  const unknown = (await cache.listOrgIds()).filter((orgId) => !known.has(orgId));
+  for (const orgId of unknown) await cache.dropOrg(orgId);
+  return { events, organisations: snapshots.length, keys: snapshots.reduce((n, s) => n + s.keys.length, 0), replaced, dropped: unknown.length };
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { ActiveKeyCache, CachedKey } from '../active-key-cache.port';
+
+/** The behaviour every active-key cache adapter shares; run against memory and real Redis. */
+export function runActiveKeyCacheContract(name: string, create: () => Promise<{ cache: ActiveKeyCache; cleanup(): Promise<void> }>): void {
+  describe(`active-key cache contract: ${name}`, () => {
+    let cache: ActiveKeyCache;
+    let cleanup: () => Promise<void>;
+    let org: string;
+    const key = (keyId: string, patch: Partial<CachedKey> = {}): CachedKey => ({
+      orgId: org,
+      keyId,
+      fingerprint: `${org}-${keyId}`.padEnd(64, '0').slice(0, 64),
+      status: 'active',
+      acceptUntil: Date.now() + 3_600_000,
+      ...patch,
+    });
+
+    beforeEach(async () => {
+      ({ cache, cleanup } = await create());
+      org = `org-${randomUUID().slice(0, 8)}`;
+    });
+    afterEach(async () => cleanup());
+
+    it('puts, looks up by fingerprint and by key id, and removes', async () => {
+      const a = key('key_a');
+      expect(await cache.applyRingChange(org, 0, { kind: 'put', key: a })).toBe('applied');
+      expect(await cache.lookup(a.fingerprint)).toEqual(a);
+      expect(await cache.findByKeyId(org, 'key_a')).toEqual(a);
+      expect(await cache.listOrg(org)).toEqual([a]);
+      expect(await cache.applyRingChange(org, 1, { kind: 'remove', keyId: 'key_a' })).toBe('applied');
+      expect(await cache.lookup(a.fingerprint)).toBeNull();
+      expect(await cache.listOrg(org)).toEqual([]);
+    });
+
+    it('keeps never-expiring keys with a null acceptUntil', async () => {
+      const a = key('key_a', { acceptUntil: null });
+      await cache.applyRingChange(org, 0, { kind: 'put', key: a });
+      expect(await cache.lookup(a.fingerprint)).toEqual(a);
+    });
+
+    it('ignores a change whose revision is not newer than the last applied', async () => {
+      const a = key('key_a');
+      await cache.applyRingChange(org, 5, { kind: 'put', key: a });
+      expect(await cache.applyRingChange(org, 5, { kind: 'remove', keyId: 'key_a' })).toBe('stale');
+      expect(await cache.applyRingChange(org, 3, { kind: 'remove', keyId: 'key_a' })).toBe('stale');
+      expect(await cache.lookup(a.fingerprint)).toEqual(a);
+      expect(await cache.applyRingChange(org, 6, { kind: 'none' })).toBe('applied');
+      expect(await cache.ringRevision(org)).toBe(6);
+    });
+
+    it('restores an organisation from a snapshot unless a newer revision was applied', async () => {
+      await cache.applyRingChange(org, 2, { kind: 'put', key: key('key_old') });
+      const fresh = key('key_new');
+      expect(await cache.restoreOrgs([{ orgId: org, revision: 4, keys: [fresh] }])).toBe(1);
+      expect(await cache.listOrg(org)).toEqual([fresh]);
+      expect(await cache.lookup(key('key_old').fingerprint)).toBeNull();
+      expect(await cache.restoreOrgs([{ orgId: org, revision: 3, keys: [] }])).toBe(0);
+      expect(await cache.listOrg(org)).toEqual([fresh]);
+    });
+
+    it('drops an organisation', async () => {
+      await cache.applyRingChange(org, 0, { kind: 'put', key: key('key_a') });
+      await cache.dropOrg(org);
+      expect(await cache.listOrg(org)).toEqual([]);
+      expect(await cache.listOrgIds()).not.toContain(org);
+      expect(await cache.ringRevision(org)).toBeNull();
+    });
+  });
+}
