@@ -8,7 +8,7 @@ const base = {
   rootDir: __dirname,
   moduleFileExtensions: ['ts', 'js', 'json'],
   // Type-checking is `npm run typecheck`; here each file is only transpiled, which keeps runs fast.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }] },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
 };
 
