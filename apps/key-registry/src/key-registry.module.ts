@@ -2,7 +2,7 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { ADMIN_TOKEN_VERIFIER } from '@keywarden/auth';
 import { CLOCK } from '@keywarden/clock';
 import { KEYWARDEN_CONFIG } from '@keywarden/config';
-import { DefaultOrgSettingsReader, ORG_SETTINGS_READER } from '@keywarden/contracts';
+import { ORG_SETTINGS_READER } from '@keywarden/contracts';
 import { SecretMinter, SecretVerifier } from '@keywarden/crypto';
 import { EVENT_STORE } from '@keywarden/event-store';
 import { ACTIVE_KEY_CACHE } from '@keywarden/key-cache';
@@ -39,7 +39,7 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: RELAY_LOGGER, useFactory: () => infra.logger('key-registry') },
   { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
   { provide: ADMIN_TOKEN_VERIFIER, useFactory: () => infra.adminTokenVerifier() },
-  { provide: ORG_SETTINGS_READER, useClass: DefaultOrgSettingsReader },
+  { provide: ORG_SETTINGS_READER, useFactory: () => infra.orgSettings() },
   { provide: KEY_USAGE_READER, useClass: NoKeyUsage },
   { provide: KEY_FINGERPRINTER, useFactory: () => infra.keyMaterial().fingerprinter },
   { provide: KEY_MATERIAL_VAULT, useFactory: () => infra.keyMaterial().vault },

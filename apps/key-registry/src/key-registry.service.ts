@@ -6,7 +6,7 @@ export async function startKeyRegistry(infra: Infrastructure): Promise<RunningSe
   const app = await createHttpApp(KeyRegistryModule.forRoot(infra), {
     logger: infra.logger('key-registry'),
     statusByCode: REGISTRY_STATUS_BY_CODE,
-    requestIdHeaderFor: async () => 'X-Customer-Request-Id',
+    requestIdHeaderFor: infra.requestIdHeaderFor,
   });
   await app.listen(infra.config.ports.registry, '0.0.0.0');
   return { name: 'key-registry', url: await app.getUrl(), close: () => app.close() };

@@ -6,4 +6,6 @@ export * from './envelope';
 export * from './validation';
 export * from './date-time-format';
 export * from './settings';
+export * from './settings.rules';
+export * from './settings.events';
 export * from './cache-invalidation';

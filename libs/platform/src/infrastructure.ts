@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
@@ -16,6 +17,7 @@ import {
   SigningKeyRing,
   SqliteDataKeyStore,
 } from '@keywarden/crypto';
+import { OrgSettingsTopicReader } from './org-settings-topic.reader';
 
 export type InfrastructureOptions = Readonly<{
   /** Tests move time through a ManualClock. @default SystemClock */
@@ -45,6 +47,7 @@ export class Infrastructure {
   private material?: KeyMaterial;
   private dataKeyStore?: SqliteDataKeyStore;
   private tokenVerifier?: AdminTokenVerifier;
+  private settingsReader?: Promise<OrgSettingsTopicReader>;
   private readonly loggers = new Map<string, Logger>();
 
   readonly clock: Clock;
@@ -155,7 +158,29 @@ export class Infrastructure {
     return this.tokenVerifier;
   }
 
+  /**
+   * The organisations' settings, from the compacted settings topic: one reader per process, shared
+   * by its services, started on first use. Its group id is unique to this instance, so each
+   * instance replays the whole topic and is up to date however late it starts.
+   */
+  orgSettings(): Promise<OrgSettingsTopicReader> {
+    this.settingsReader ??= (async () => {
+      const groupId = `keywarden-org-settings-${this.processName}-${randomUUID()}`;
+      const reader = new OrgSettingsTopicReader(this.messageBus(), this.logger(this.processName).child({ component: 'org-settings-reader' }), { groupId });
+      await reader.start();
+      return reader;
+    })();
+    this.settingsReader.catch(() => (this.settingsReader = undefined));
+    return this.settingsReader;
+  }
+
+  /** The organisation's request-id header (seed E), for `requestContextMiddleware`. */
+  readonly requestIdHeaderFor = async (orgId: string): Promise<string> => (await (await this.orgSettings()).get(orgId)).requestIdHeader;
+
   async close(): Promise<void> {
+    const reader = this.settingsReader;
+    this.settingsReader = undefined;
+    await reader?.then((r) => r.stop()).catch(() => undefined);
     await this.bus?.close();
     if (this.cache) await (await this.cache).close();
     await this.store?.close();

@@ -1,0 +1,4 @@
+import { runStandalone } from '@keywarden/platform';
+import { startSettings } from './settings.service';
+
+runStandalone('settings', startSettings);

@@ -1,0 +1,72 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import {
+  envelopeToHeaders,
+  ORG_SETTINGS_MESSAGE_TYPE,
+  parseSettingsEvent,
+  SETTINGS_SCHEMA_VERSION,
+  SETTINGS_STREAM_PREFIX,
+  Topics,
+} from '@keywarden/contracts';
+import { EVENT_STORE, EventStore, RecordedEvent } from '@keywarden/event-store';
+import { MESSAGE_BUS, MessageBus, OutgoingMessage } from '@keywarden/messaging';
+import { causationIdOf, EventStoreRelay, EventStoreRelayCheckpoints, relayCheckpointStream, requestIdOf } from '@keywarden/platform';
+import { fold } from '../domain/settings.decider';
+
+export const SETTINGS_RELAY_LOGGER = Symbol('SETTINGS_RELAY_LOGGER');
+
+/**
+ * Publishes every settings change to the compacted settings topic: key = organisation, value =
+ * its full settings as they stood after that change, so the latest message of a key is all a
+ * consumer needs and a consumer that starts later reads the topic from the beginning.
+ */
+@Injectable()
+export class SettingsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly relay: EventStoreRelay;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(MESSAGE_BUS) bus: MessageBus,
+    @Inject(SETTINGS_RELAY_LOGGER) logger: Logger,
+  ) {
+    this.relay = new EventStoreRelay(store, bus, new EventStoreRelayCheckpoints(store, relayCheckpointStream('settings')), logger, {
+      name: 'settings',
+      streamPrefix: SETTINGS_STREAM_PREFIX,
+      topics: [{ topic: Topics.settings, compacted: true }],
+      messagesFor: (event, orgId) => this.messagesFor(event, orgId),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+
+  /** The settings as of this event's revision, not the latest: a republish after a crash never runs ahead. */
+  private async messagesFor(event: RecordedEvent, orgId: string): Promise<OutgoingMessage[]> {
+    const history = (await this.store.readStream(event.streamId)).filter((e) => e.revision <= event.revision);
+    const { settings } = fold(history.map((e) => parseSettingsEvent(e.type, e.data)));
+    return [
+      {
+        topic: Topics.settings,
+        key: orgId,
+        value: JSON.stringify(settings),
+        headers: envelopeToHeaders({
+          id: event.eventId,
+          type: ORG_SETTINGS_MESSAGE_TYPE,
+          source: 'keywarden/settings',
+          schemaVersion: SETTINGS_SCHEMA_VERSION,
+          orgId,
+          streamId: event.streamId,
+          streamRevision: Number(event.revision),
+          time: event.recordedAt.toISOString(),
+          correlationId: requestIdOf(event),
+          causationId: causationIdOf(event),
+        }),
+      },
+    ];
+  }
+}

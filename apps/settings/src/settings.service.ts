@@ -1,0 +1,13 @@
+import { createHttpApp, Infrastructure, RunningService } from '@keywarden/platform';
+import { SETTINGS_STATUS_BY_CODE } from './settings/settings.http';
+import { SettingsModule } from './settings.module';
+
+export async function startSettings(infra: Infrastructure): Promise<RunningService> {
+  const app = await createHttpApp(SettingsModule.forRoot(infra), {
+    logger: infra.logger('settings'),
+    statusByCode: SETTINGS_STATUS_BY_CODE,
+    requestIdHeaderFor: infra.requestIdHeaderFor,
+  });
+  await app.listen(infra.config.ports.settings, '0.0.0.0');
+  return { name: 'settings', url: await app.getUrl(), close: () => app.close() };
+}

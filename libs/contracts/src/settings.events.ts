@@ -1,0 +1,101 @@
+import type { Actor } from './key-ring.events';
+import type { OrgSettings } from './settings';
+import { MAX_MEDIA_MAX_BASE64_BYTES, SETTINGS_FIELDS, SETTINGS_LIMITS, settingsProblems, SettingsPatch } from './settings.rules';
+import { ajv, ContractViolation, describeErrors } from './validation';
+
+/**
+ * The settings events (stream `settings-<orgId>`): the facts recorded about an organisation's API
+ * settings. An event holds only the fields that changed; the current settings are the defaults
+ * with every change folded over them.
+ */
+export type SettingsChanged = Readonly<{
+  type: 'SettingsChanged';
+  data: Readonly<{
+    orgId: string;
+    /** Only the fields whose value changed, with their new value. */
+    changes: Readonly<SettingsPatch>;
+    changedAt: string;
+    actor: Actor;
+  }>;
+}>;
+
+export type SettingsEvent = SettingsChanged;
+
+export const SETTINGS_EVENT_TYPES: readonly SettingsEvent['type'][] = ['SettingsChanged'];
+
+/** Schema version of the settings events and of the settings topic's payload. */
+export const SETTINGS_SCHEMA_VERSION = 1;
+
+/**
+ * `ce_type` of the messages of the compacted settings topic (key = orgId): the value is the
+ * organisation's full current settings (an `OrgSettings`), so the latest message of a key is
+ * all a consumer needs.
+ */
+export const ORG_SETTINGS_MESSAGE_TYPE = 'OrgSettings';
+
+const integer = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
+
+/** Types and ranges; the header-name and address rules are `settingsProblems`, applied after. */
+const fieldSchemas = {
+  isoUtcTimestamps: { type: 'boolean' },
+  requestIdHeader: { type: 'string', minLength: 1, maxLength: SETTINGS_LIMITS.requestIdHeader.maxLength },
+  rotationIntervalDays: integer(SETTINGS_LIMITS.rotationIntervalDays.min, SETTINGS_LIMITS.rotationIntervalDays.max),
+  defaultGraceDays: integer(SETTINGS_LIMITS.defaultGraceDays.min, SETTINGS_LIMITS.defaultGraceDays.max),
+  expiryNoticeDays: integer(SETTINGS_LIMITS.expiryNoticeDays.min, SETTINGS_LIMITS.expiryNoticeDays.max),
+  notificationEmails: {
+    type: 'array',
+    maxItems: SETTINGS_LIMITS.notificationEmails.maxItems,
+    items: { type: 'string', maxLength: SETTINGS_LIMITS.notificationEmails.maxLength },
+  },
+  mediaMaxBase64Bytes: integer(1, MAX_MEDIA_MAX_BASE64_BYTES),
+} as const;
+
+const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+
+const validateSettingsChanged = ajv.compile({
+  type: 'object',
+  additionalProperties: false,
+  required: ['orgId', 'changes', 'changedAt', 'actor'],
+  properties: {
+    orgId: id,
+    changes: { type: 'object', additionalProperties: false, minProperties: 1, properties: fieldSchemas },
+    changedAt: { type: 'string', format: 'date-time' },
+    actor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['sub', 'email'],
+      properties: { sub: id, email: { type: ['string', 'null'], maxLength: 320 } },
+    },
+  },
+});
+
+// Fields a newer producer adds are tolerated (and dropped) so that an older consumer keeps
+// following the topic instead of dead-lettering every organisation's settings.
+const validateOrgSettings = ajv.compile({
+  type: 'object',
+  additionalProperties: true,
+  required: [...SETTINGS_FIELDS],
+  properties: fieldSchemas,
+});
+
+/** Validates a settings event read from the store and returns it typed; throws ContractViolation. */
+export function parseSettingsEvent(type: string, data: unknown): SettingsEvent {
+  if (type !== 'SettingsChanged') throw new ContractViolation(`event type "${type}"`, ['is not a settings event']);
+  if (!validateSettingsChanged(data)) throw new ContractViolation(`${type} event`, describeErrors(validateSettingsChanged.errors));
+  const problems = settingsProblems((data as { changes: Record<string, unknown> }).changes);
+  if (problems.length) throw new ContractViolation(`${type} event`, problems);
+  return { type, data } as SettingsChanged;
+}
+
+/**
+ * Validates the value of a settings-topic message (the full settings of one organisation) and
+ * returns exactly the known fields. Throws ContractViolation, which consumers treat as poison.
+ */
+export function parseOrgSettings(data: unknown): OrgSettings {
+  if (!validateOrgSettings(data)) throw new ContractViolation(ORG_SETTINGS_MESSAGE_TYPE, describeErrors(validateOrgSettings.errors));
+  const value = data as unknown as Record<string, unknown>;
+  const known = Object.fromEntries(SETTINGS_FIELDS.map((field) => [field, value[field]]));
+  const problems = settingsProblems(known);
+  if (problems.length) throw new ContractViolation(ORG_SETTINGS_MESSAGE_TYPE, problems);
+  return known as unknown as OrgSettings;
+}

@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import {
+  DEFAULT_SETTINGS,
+  envelopeFromMessage,
+  ORG_SETTINGS_MESSAGE_TYPE,
+  OrgSettings,
+  OrgSettingsReader,
+  parseOrgSettings,
+  Topics,
+} from '@keywarden/contracts';
+import { ConsumerHandle, IncomingMessage, MessageBus, PoisonMessageError } from '@keywarden/messaging';
+import { runWithRequestContext } from '@keywarden/observability';
+
+/** One organisation's settings changed (or were first learned) on this instance. */
+export type OrgSettingsChange = Readonly<{
+  orgId: string;
+  settings: OrgSettings;
+  /** What this instance held before: DEFAULT_SETTINGS the first time it hears of the organisation. */
+  previous: OrgSettings;
+  /** The request id of the admin call that changed them, when known. */
+  correlationId?: string;
+}>;
+
+export type OrgSettingsListener = (change: OrgSettingsChange) => void | Promise<void>;
+
+export type OrgSettingsTopicReaderOptions = Readonly<{
+  /** Unique per process instance, so every instance reads the whole topic (no sharing of partitions). */
+  groupId: string;
+}>;
+
+/**
+ * The organisations' settings as this process knows them, fed by the compacted settings topic.
+ * Every instance reads the topic from the beginning under its own group id, so it learns the
+ * latest settings of every organisation, including those changed before it started; an
+ * organisation it has not heard of has the defaults of API.md (DEFAULT_SETTINGS). Lookups are
+ * in memory and never wait on Kafka.
+ */
+export class OrgSettingsTopicReader implements OrgSettingsReader {
+  private readonly latest = new Map<string, { settings: OrgSettings; revision: number | undefined }>();
+  private readonly listeners = new Set<OrgSettingsListener>();
+  private consumer?: ConsumerHandle;
+  private starting?: Promise<void>;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly logger: Logger,
+    private readonly options: OrgSettingsTopicReaderOptions,
+  ) {}
+
+  /** Subscribes (once); resolves when the consumer has joined and replays the topic from its beginning. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      // Compacted whoever creates it first, the settings service or a reader that starts before it.
+      await this.bus.ensureTopics([{ topic: Topics.settings, compacted: true }]);
+      this.consumer = await this.bus.subscribe({
+        groupId: this.options.groupId,
+        topics: [Topics.settings],
+        fromBeginning: true,
+        handler: (message) => this.handle(message),
+      });
+      this.logger.info({ groupId: this.options.groupId }, 'following the settings topic');
+    })();
+    this.starting.catch(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = undefined;
+    this.starting = undefined;
+  }
+
+  async get(orgId: string): Promise<OrgSettings> {
+    return this.current(orgId);
+  }
+
+  /** The same as `get`, without a promise: for a per-request hot path. */
+  current(orgId: string): OrgSettings {
+    return this.latest.get(orgId)?.settings ?? DEFAULT_SETTINGS;
+  }
+
+  /** The organisations this instance has received settings for; every other one has the defaults. */
+  knownOrgIds(): string[] {
+    return [...this.latest.keys()];
+  }
+
+  /**
+   * Calls `listener` after each change this instance applies (including those replayed at start).
+   * A listener's failure is logged and does not stop the reader. Returns the unsubscribe function.
+   */
+  onChange(listener: OrgSettingsListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal the topic's message handler, public for tests of poison handling */
+  async handle(message: IncomingMessage): Promise<void> {
+    const envelope = envelopeFromMessage(message.headers, message.key, message.value);
+    if (envelope.type !== ORG_SETTINGS_MESSAGE_TYPE) throw new PoisonMessageError(`unexpected message type ${envelope.type} on ${Topics.settings}`);
+    const settings = parseOrgSettings(envelope.data);
+    const revision = envelope.streamRevision;
+    const held = this.latest.get(envelope.orgId);
+    // A redelivery, or a republish after a relay crash, carries a revision already applied: nothing to do.
+    if (held?.revision !== undefined && revision !== undefined && revision <= held.revision) return;
+    this.latest.set(envelope.orgId, { settings, revision });
+    const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: envelope.orgId };
+    await runWithRequestContext(context, async () => {
+      this.logger.info({ revision }, 'organisation settings applied');
+      const change: OrgSettingsChange = {
+        orgId: envelope.orgId,
+        settings,
+        previous: held?.settings ?? DEFAULT_SETTINGS,
+        ...(envelope.correlationId ? { correlationId: envelope.correlationId } : {}),
+      };
+      for (const listener of this.listeners) {
+        try {
+          await listener(change);
+        } catch (error) {
+          this.logger.error({ err: error }, 'a settings listener failed; the settings are applied regardless');
+        }
+      }
+    });
+  }
+}
