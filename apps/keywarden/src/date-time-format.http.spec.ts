@@ -1,0 +1,113 @@
+import request from 'supertest';
+import { EmbeddedHarness } from '../../../test/support/embedded-harness';
+import { waitFor } from '../../../test/support/wait-for';
+import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
+import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
+import { startSettings } from '../../settings/src/settings.service';
+
+// Seed A / API.md "Date-times in payloads": every date-time of every JSON response of the registry
+// and the settings service follows the organisation's isoUtcTimestamps. This walks every route of
+// both services for one organisation with the setting off and one with it on, and checks every
+// string that is a date-time. A route added to either service belongs in `walkEveryRoute`.
+
+const WITH_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
+/** Anything that starts like an ISO 8601 date-time, in any format, so that a wrong one cannot slip by. */
+const LOOKS_LIKE_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+/** Fields that are date-times by name: each must be a date-time string or null, never anything else. */
+const DATE_TIME_FIELD = /(At|Until)$/;
+
+type DateTimeField = { route: string; path: string; value: string };
+
+/** Every date-time string in a JSON body, with where it was found; fails on a date-time-named field that is not one. */
+function dateTimesIn(route: string, body: unknown, path = '$'): DateTimeField[] {
+  if (typeof body === 'string') return LOOKS_LIKE_DATE_TIME.test(body) ? [{ route, path, value: body }] : [];
+  if (Array.isArray(body)) return body.flatMap((item, i) => dateTimesIn(route, item, `${path}[${i}]`));
+  if (body && typeof body === 'object') {
+    return Object.entries(body).flatMap(([key, value]) => {
+      if (DATE_TIME_FIELD.test(key) && value !== null && !(typeof value === 'string' && LOOKS_LIKE_DATE_TIME.test(value))) {
+        throw new Error(`${route} ${path}.${key} should be a date-time or null, got ${JSON.stringify(value)}`);
+      }
+      return dateTimesIn(route, value, `${path}.${key}`);
+    });
+  }
+  return [];
+}
+
+describe('date-times in every JSON response follow the organisation’s isoUtcTimestamps', () => {
+  let harness: EmbeddedHarness;
+  let registry: ReturnType<typeof request>;
+  let settings: ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    harness = new EmbeddedHarness({ start: '2025-11-23T12:44:11.734Z' });
+    await harness.start(startKeyCacheProjection, startSettings, startKeyRegistry);
+    registry = request(harness.url('key-registry'));
+    settings = request(harness.url('settings'));
+  });
+
+  afterAll(async () => harness.stop());
+
+  /** Calls every route of both services once, in an order that makes each succeed; returns the date-times seen. */
+  async function walkEveryRoute(org: string, isoUtcTimestamps: boolean): Promise<{ fields: DateTimeField[]; routes: string[] }> {
+    const auth = { Authorization: `Bearer ${await harness.token(org)}` };
+    const fields: DateTimeField[] = [];
+    const routes: string[] = [];
+    const seen = (route: string, res: request.Response, status: number): request.Response => {
+      expect({ route, status: res.status }).toEqual({ route, status });
+      routes.push(route);
+      fields.push(...dateTimesIn(route, res.body));
+      return res;
+    };
+
+    // settings
+    seen('GET settings', await settings.get(`/v1/orgs/${org}/settings`).set(auth), 200);
+    const patched = seen('PATCH settings', await settings.patch(`/v1/orgs/${org}/settings`).set(auth).send({ isoUtcTimestamps, expiryNoticeDays: 20 }), 200);
+    expect(patched.body.updatedAt).not.toBeNull();
+    seen('GET settings (changed)', await settings.get(`/v1/orgs/${org}/settings`).set(auth), 200);
+    // The registry learns the organisation's format from the settings topic.
+    const reader = await harness.infra.orgSettings();
+    await waitFor(() => reader.current(org).expiryNoticeDays === 20, { description: `the settings of ${org} in the registry's reader` });
+
+    // key-registry
+    const issued = seen('POST keys', await registry.post(`/v1/orgs/${org}/keys`).set(auth).send({}), 201).body;
+    const keyId = issued.key.keyId as string;
+    seen('GET keys', await registry.get(`/v1/orgs/${org}/keys`).set(auth), 200);
+    seen('GET keys/{keyId}', await registry.get(`/v1/orgs/${org}/keys/${keyId}`).set(auth), 200);
+    seen('POST keys/test', await registry.post(`/v1/orgs/${org}/keys/test`).set(auth).send({ secret: issued.secret }), 200);
+    await waitFor(async () => (await registry.post(`/v1/orgs/${org}/keys/${keyId}/test`).set(auth)).body.valid, { description: 'the key in the active-key cache' });
+    seen('POST keys/{keyId}/test', await registry.post(`/v1/orgs/${org}/keys/${keyId}/test`).set(auth), 200);
+    const revoked = seen('POST keys/{keyId}/revoke', await registry.post(`/v1/orgs/${org}/keys/${keyId}/revoke`).set(auth).send({ grace: 'P7D' }), 200).body;
+    const newKeyId = revoked.issued.keyId as string;
+    seen('POST keys/{keyId}/remove-expiration', await registry.post(`/v1/orgs/${org}/keys/${newKeyId}/remove-expiration`).set(auth), 200);
+    seen('GET keys (after revoke)', await registry.get(`/v1/orgs/${org}/keys`).set(auth), 200);
+    seen('DELETE keys/{keyId}', await registry.delete(`/v1/orgs/${org}/keys/${keyId}`).set(auth), 204);
+    seen('GET /.well-known/jwks.json', await registry.get('/.well-known/jwks.json'), 200);
+    // Error bodies are JSON responses too: none may carry a date-time in another format.
+    seen('GET keys/{keyId} (deleted)', await registry.get(`/v1/orgs/${org}/keys/${keyId}`).set(auth), 404);
+    seen('POST keys (conflict)', await registry.post(`/v1/orgs/${org}/keys`).set(auth).send({}), 409);
+    seen('PATCH settings (invalid)', await settings.patch(`/v1/orgs/${org}/settings`).set(auth).send({ rotationIntervalDays: 0 }), 400);
+    return { fields, routes };
+  }
+
+  it('answers 2025-11-23T12:44:11 with isoUtcTimestamps off and 2025-11-23T12:44:11Z with it on, in every field of every route', async () => {
+    const off = await walkEveryRoute('dt-off', false);
+    const on = await walkEveryRoute('dt-on', true);
+
+    expect(on.routes).toEqual(off.routes);
+    for (const field of off.fields) expect(field).toEqual({ ...field, value: expect.stringMatching(WITHOUT_ZONE) });
+    for (const field of on.fields) expect(field).toEqual({ ...field, value: expect.stringMatching(WITH_Z) });
+
+    // The same instants in both formats (same clock, same steps): only the zone designator differs.
+    expect(on.fields.map((f) => ({ ...f, value: f.value.replace(/Z$/, '') }))).toEqual(off.fields);
+    expect(off.fields.find((f) => f.path === '$.key.createdAt')).toEqual({ route: 'POST keys', path: '$.key.createdAt', value: '2025-11-23T12:44:11' });
+    expect(on.fields.find((f) => f.path === '$.key.createdAt')).toEqual({ route: 'POST keys', path: '$.key.createdAt', value: '2025-11-23T12:44:11Z' });
+
+    // Every date-time field kind of both services was seen, so none went unchecked.
+    const kinds = new Set(on.fields.map((f) => f.path.replace(/\[\d+\]/g, '[]')));
+    for (const kind of ['$.updatedAt', '$.key.createdAt', '$.key.expiresAt', '$.key.acceptUntil', '$.revoked.revokedAt', '$.revoked.graceEndsAt', '$.checkedAt', '$.keys[].createdAt']) {
+      expect(kinds).toContain(kind);
+    }
+    expect(on.fields.length).toBeGreaterThanOrEqual(25);
+  });
+});
