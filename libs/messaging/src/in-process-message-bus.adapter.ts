@@ -1,0 +1,319 @@
+/**
+ * The message bus of the embedded mode (`npm start`): the same contract as Kafka, inside one process.
+ *
+ * - Each topic is a partitioned, append-only log held in memory (every message is kept; a compacted topic
+ *   keeps the latest message of each key), so `fromBeginning` replays it as Kafka would.
+ * - Messages of one key go to one partition (hash of the key), so one organisation's messages stay in order.
+ * - A consumer group has a committed position per partition and gets every message once per group; members
+ *   of one group share the partitions. Positions move only after the handler succeeds (at least once).
+ * - Failures follow `consumer-failure.ts`: retriable errors are redelivered after a backoff and hold back the
+ *   rest of their partition; poison messages go to the in-memory `<topic>.dlq` topic (see `readTopic`).
+ *
+ * `publish` resolves once the messages are appended; delivery happens afterwards, asynchronously.
+ */
+import { deadLetterTopic } from '@keywarden/contracts';
+import { deadLetterOf, describeError, isPoisonError, RetryBackoff, retryDelayMs } from './consumer-failure';
+import {
+  ConsumerHandle,
+  ConsumerOptions,
+  IncomingMessage,
+  MessageBus,
+  MessageHandler,
+  OutgoingMessage,
+  TopicSpec,
+} from './message-bus.port';
+import { MessagingLogger, stderrMessagingLogger } from './messaging-logger';
+
+export type InProcessMessageBusOptions = Readonly<{
+  /** Partitions of a topic whose spec gives none; 3 like the test broker. @default 3 */
+  defaultPartitions?: number;
+  /** @default { initialDelayMs: 100, maxDelayMs: 5000 } */
+  retryBackoff?: RetryBackoff;
+  /** @default warnings and errors on stderr */
+  logger?: MessagingLogger;
+}>;
+
+type StoredRecord = Readonly<{ offset: number; key: string; value: string; headers: Readonly<Record<string, string>> }>;
+
+class PartitionLog {
+  private records: StoredRecord[] = [];
+  private wakeUps: Array<() => void> = [];
+  /** The offset the next message gets: offsets are never reused, even when compaction removes records. */
+  endOffset = 0;
+
+  append(key: string, value: string, headers: Record<string, string>, compacted: boolean): void {
+    if (compacted) this.records = this.records.filter((r) => r.key !== key);
+    this.records.push(Object.freeze({ offset: this.endOffset, key, value, headers: Object.freeze({ ...headers }) }));
+    this.endOffset += 1;
+    const wakeUps = this.wakeUps;
+    this.wakeUps = [];
+    wakeUps.forEach((wake) => wake());
+  }
+
+  /** The first retained record at or after `offset` (records are sorted by offset; compaction leaves gaps). */
+  recordAtOrAfter(offset: number): StoredRecord | undefined {
+    let [low, high] = [0, this.records.length];
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.records[mid].offset < offset) low = mid + 1;
+      else high = mid;
+    }
+    return this.records[low];
+  }
+
+  all(): readonly StoredRecord[] {
+    return this.records;
+  }
+
+  nextAppend(): Promise<void> {
+    return new Promise((resolve) => this.wakeUps.push(resolve));
+  }
+}
+
+class TopicLog {
+  readonly partitions: PartitionLog[];
+  constructor(
+    readonly name: string,
+    partitionCount: number,
+    readonly compacted: boolean,
+  ) {
+    this.partitions = Array.from({ length: partitionCount }, () => new PartitionLog());
+  }
+
+  partitionOf(key: string): number {
+    return fnv1a(key) % this.partitions.length;
+  }
+}
+
+/** FNV-1a, 32 bits: a stable, well-spread hash of the key (the organisation id). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+type Member = {
+  readonly topics: ReadonlySet<string>;
+  readonly handler: MessageHandler;
+  readonly inFlight: Set<Promise<unknown>>;
+};
+
+const positionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+class ConsumerGroup {
+  /** Next offset to deliver, per topic-partition: the group's committed position. */
+  readonly committed = new Map<string, number>();
+  readonly members: Member[] = [];
+  readonly workers = new Map<string, PartitionWorker>();
+
+  constructor(readonly groupId: string) {}
+
+  /** Partitions are spread over the members subscribed to the topic, as a Kafka assignor would. */
+  ownerOf(topic: string, partition: number): Member | undefined {
+    const candidates = this.members.filter((m) => m.topics.has(topic));
+    return candidates.length ? candidates[partition % candidates.length] : undefined;
+  }
+
+  wakeWorkers(): void {
+    this.workers.forEach((w) => w.wake());
+  }
+}
+
+/** Delivers one partition to one group, message by message, never skipping a message that failed. */
+class PartitionWorker {
+  private interrupt: (() => void) | undefined;
+  private attempt = 0;
+
+  constructor(
+    private readonly bus: InProcessMessageBus,
+    private readonly group: ConsumerGroup,
+    private readonly log: TopicLog,
+    private readonly partition: number,
+  ) {}
+
+  wake(): void {
+    this.interrupt?.();
+  }
+
+  async run(): Promise<void> {
+    const key = positionKey(this.log.name, this.partition);
+    const partitionLog = this.log.partitions[this.partition];
+    for (;;) {
+      const owner = this.bus.isClosed ? undefined : this.group.ownerOf(this.log.name, this.partition);
+      if (!owner) break;
+      const record = partitionLog.recordAtOrAfter(this.group.committed.get(key) ?? 0);
+      if (!record) {
+        await this.interruptible(partitionLog.nextAppend());
+        continue;
+      }
+      const message: IncomingMessage = {
+        topic: this.log.name,
+        partition: this.partition,
+        offset: String(record.offset),
+        key: record.key,
+        value: record.value,
+        headers: { ...record.headers },
+      };
+      const outcome = await this.deliver(owner, message);
+      if (outcome === 'retry') {
+        this.attempt += 1;
+        await this.interruptible(sleep(retryDelayMs(this.attempt, this.bus.retryBackoff)));
+        continue;
+      }
+      this.attempt = 0;
+      this.group.committed.set(key, record.offset + 1);
+    }
+    this.group.workers.delete(key);
+  }
+
+  private async deliver(owner: Member, message: IncomingMessage): Promise<'done' | 'retry'> {
+    // Tracked so that stop() can wait for the handler in progress, as a Kafka consumer does.
+    const handled = Promise.resolve().then(() => owner.handler(message));
+    owner.inFlight.add(handled);
+    try {
+      await handled;
+      return 'done';
+    } catch (error) {
+      const where = { groupId: this.group.groupId, topic: message.topic, partition: message.partition, offset: message.offset };
+      if (isPoisonError(error)) {
+        this.bus.logger.error('poison message: dead-lettered', { ...where, error: describeError(error) });
+        this.bus.appendDeadLetter(message, error);
+        return 'done';
+      }
+      this.bus.logger.warn('message handler failed: will redeliver', { ...where, attempt: this.attempt + 1, error: describeError(error) });
+      return 'retry';
+    } finally {
+      owner.inFlight.delete(handled);
+    }
+  }
+
+  private async interruptible(wait: Promise<void>): Promise<void> {
+    await Promise.race([wait, new Promise<void>((resolve) => (this.interrupt = resolve))]);
+    this.interrupt = undefined;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+
+export class InProcessMessageBus implements MessageBus {
+  readonly logger: MessagingLogger;
+  readonly retryBackoff: RetryBackoff;
+  private readonly defaultPartitions: number;
+  private readonly topics = new Map<string, TopicLog>();
+  private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly handles = new Set<ConsumerHandle>();
+  private closed = false;
+
+  constructor(options: InProcessMessageBusOptions = {}) {
+    this.logger = options.logger ?? stderrMessagingLogger;
+    this.retryBackoff = options.retryBackoff ?? {};
+    this.defaultPartitions = options.defaultPartitions ?? 3;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const partitions = spec.partitions ?? this.defaultPartitions;
+      this.createTopic(spec.topic, partitions, spec.compacted ?? false);
+      // Dead letters are kept in full, never compacted: each one is a separate incident.
+      this.createTopic(deadLetterTopic(spec.topic), partitions, false);
+    }
+  }
+
+  async publish(messages: OutgoingMessage[]): Promise<void> {
+    this.assertOpen();
+    // All or nothing: an unknown topic fails the call before anything is appended.
+    messages.forEach((m) => this.topicLog(m.topic));
+    for (const m of messages) this.append(m);
+  }
+
+  async subscribe(options: ConsumerOptions): Promise<ConsumerHandle> {
+    this.assertOpen();
+    const logs = options.topics.map((t) => this.topicLog(t));
+    let group = this.groups.get(options.groupId);
+    if (!group) {
+      group = new ConsumerGroup(options.groupId);
+      this.groups.set(options.groupId, group);
+    }
+    // Starting positions are fixed now, so a message published after subscribe() resolves is delivered.
+    for (const log of logs) {
+      log.partitions.forEach((partitionLog, partition) => {
+        const key = positionKey(log.name, partition);
+        if (!group.committed.has(key)) group.committed.set(key, options.fromBeginning ? 0 : partitionLog.endOffset);
+      });
+    }
+    const member: Member = { topics: new Set(options.topics), handler: options.handler, inFlight: new Set() };
+    group.members.push(member);
+    group.wakeWorkers();
+    for (const log of logs) log.partitions.forEach((_, partition) => this.ensureWorker(group, log, partition));
+
+    let stopped: Promise<void> | undefined;
+    const handle: ConsumerHandle = {
+      stop: () => {
+        stopped ??= (async () => {
+          const index = group.members.indexOf(member);
+          if (index >= 0) group.members.splice(index, 1);
+          this.handles.delete(handle);
+          group.wakeWorkers();
+          await Promise.allSettled([...member.inFlight]);
+        })();
+        return stopped;
+      },
+    };
+    this.handles.add(handle);
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.handles].map((h) => h.stop()));
+  }
+
+  /** Every retained message of a topic (e.g. a `.dlq` topic), partition by partition, in offset order. */
+  readTopic(topic: string): IncomingMessage[] {
+    const log = this.topicLog(topic);
+    return log.partitions.flatMap((p, partition) =>
+      p.all().map((r) => ({ topic, partition, offset: String(r.offset), key: r.key, value: r.value, headers: { ...r.headers } })),
+    );
+  }
+
+  /** @internal used by the partition workers */
+  appendDeadLetter(message: IncomingMessage, error: unknown): void {
+    const deadLetter = deadLetterOf(message, error);
+    if (!this.topics.has(deadLetter.topic)) this.createTopic(deadLetter.topic, this.topicLog(message.topic).partitions.length, false);
+    this.append(deadLetter);
+  }
+
+  private append(message: OutgoingMessage): void {
+    const log = this.topicLog(message.topic);
+    log.partitions[log.partitionOf(message.key)].append(message.key, message.value, message.headers, log.compacted);
+  }
+
+  private ensureWorker(group: ConsumerGroup, log: TopicLog, partition: number): void {
+    const key = positionKey(log.name, partition);
+    if (group.workers.has(key)) return;
+    const worker = new PartitionWorker(this, group, log, partition);
+    group.workers.set(key, worker);
+    worker.run().catch((error) => this.logger.error('in-process consumer crashed', { groupId: group.groupId, error: describeError(error) }));
+  }
+
+  private createTopic(topic: string, partitions: number, compacted: boolean): void {
+    if (!this.topics.has(topic)) this.topics.set(topic, new TopicLog(topic, partitions, compacted));
+  }
+
+  private topicLog(topic: string): TopicLog {
+    const log = this.topics.get(topic);
+    if (!log) throw new Error(`topic ${topic} does not exist: create it with ensureTopics() first`);
+    return log;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the message bus is closed');
+  }
+}

@@ -1,0 +1,5 @@
+export * from './message-bus.port';
+export * from './consumer-failure';
+export * from './messaging-logger';
+export * from './in-process-message-bus.adapter';
+export * from './kafka-message-bus.adapter';
