@@ -26,6 +26,9 @@ export class KeyLifecycleRelay implements OnApplicationBootstrap, OnApplicationS
   private lastSavedAt = 0;
   private saving: Promise<void> = Promise.resolve();
   private flushTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private failures = 0;
   private readonly checkpointEveryMs: number;
 
   constructor(
@@ -47,21 +50,41 @@ export class KeyLifecycleRelay implements OnApplicationBootstrap, OnApplicationS
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     await this.bus.ensureTopics([{ topic: Topics.keyLifecycle }]);
     const from = await this.checkpoints.load();
     this.lastSaved = from;
-    this.logger.info({ fromPosition: from?.toString() ?? 'start' }, 'relay following the event store');
-    this.subscription = this.store.subscribeToAll((event) => this.relay(event), {
-      fromPosition: from,
-      streamPrefix: KEY_RING_STREAM_PREFIX,
-      onError: (error) => this.logger.error({ err: error }, 'relay stopped; it resumes from its checkpoint on restart'),
-    });
+    this.lastPublished = from;
+    this.follow();
     // When events stop, the last ones still reach the checkpoint shortly after.
     this.flushTimer = setInterval(() => void this.saveCheckpoint(true).catch(() => undefined), this.checkpointEveryMs);
     this.flushTimer.unref();
   }
 
+  /**
+   * Subscribes from the last published position. A failure (broker down, store error) stops the
+   * subscription; it is resumed after a growing pause, so the relay outlives a broker outage.
+   */
+  private follow(): void {
+    this.logger.info({ fromPosition: this.lastPublished?.toString() ?? 'start' }, 'relay following the event store');
+    this.subscription = this.store.subscribeToAll((event) => this.relay(event), {
+      fromPosition: this.lastPublished,
+      streamPrefix: KEY_RING_STREAM_PREFIX,
+      onError: (error) => {
+        if (this.stopping) return;
+        this.failures++;
+        const pauseMs = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
+        this.logger.error({ err: error, retryInMs: pauseMs }, 'relay failed to publish; retrying from the last published event');
+        this.retryTimer = setTimeout(() => {
+          if (!this.stopping) this.follow();
+        }, pauseMs);
+      },
+    });
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
     clearInterval(this.flushTimer);
     await this.subscription?.close();
     this.subscription = undefined;
@@ -94,6 +117,7 @@ export class KeyLifecycleRelay implements OnApplicationBootstrap, OnApplicationS
       this.logger.debug({ type: event.type, revision: Number(event.revision) }, 'relayed');
     });
     this.lastPublished = event.position;
+    this.failures = 0;
     await this.saveCheckpoint(false);
   }
 
