@@ -3,6 +3,13 @@
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
+// The int and e2e tiers start the real Kafka broker and Redis once per run (the second project's
+// setup finds them running); a unit-only run starts nothing.
+const infra = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+
 const base = {
   testEnvironment: 'node',
   rootDir: __dirname,
@@ -13,12 +20,10 @@ const base = {
 };
 
 module.exports = {
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   maxWorkers: 2,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
-    { ...base, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'], testPathIgnorePatterns: ['/node_modules/', ...(process.env.EVENTSTORE_CONNECTION_STRING ? [] : ['\\.esdb\\.int-spec\\.ts$'])], slowTestThreshold: 30 },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], slowTestThreshold: 60 },
+    { ...base, ...infra, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'], testPathIgnorePatterns: ['/node_modules/', ...(process.env.EVENTSTORE_CONNECTION_STRING ? [] : ['\\.esdb\\.int-spec\\.ts$'])], slowTestThreshold: 30 },
+    { ...base, ...infra, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], slowTestThreshold: 60 },
   ],
 };
