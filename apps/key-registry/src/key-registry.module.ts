@@ -15,7 +15,8 @@ import { RevokeKeyHttpController } from './commands/revoke-key/revoke-key.http.c
 import { KEY_FINGERPRINTER, KEY_MATERIAL_VAULT, KeyMaterialService, SECRET_MINTER } from './key-ring/key-material.service';
 import { KeyRingRepository } from './key-ring/key-ring.repository';
 import { KeyTablePresenter } from './key-ring/key-table.presenter';
-import { KEY_USAGE_READER, NoKeyUsage } from './key-ring/key-usage.port';
+import { KeyUsageProjection } from './key-ring/key-usage.adapter';
+import { KEY_USAGE_READER } from './key-ring/key-usage.port';
 import { JwksHttpController, SIGNING_KEY_RING } from './queries/jwks/jwks.http.controller';
 import { ListKeysHttpController } from './queries/list-keys/list-keys.http.controller';
 import { SECRET_VERIFIER, TestKeyHttpController } from './queries/test-key/test-key.http.controller';
@@ -40,7 +41,7 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
   { provide: ADMIN_TOKEN_VERIFIER, useFactory: () => infra.adminTokenVerifier() },
   { provide: ORG_SETTINGS_READER, useFactory: () => infra.orgSettings() },
-  { provide: KEY_USAGE_READER, useClass: NoKeyUsage },
+  { provide: KEY_USAGE_READER, useClass: KeyUsageProjection },
   { provide: KEY_FINGERPRINTER, useFactory: () => infra.keyMaterial().fingerprinter },
   { provide: KEY_MATERIAL_VAULT, useFactory: () => infra.keyMaterial().vault },
   { provide: SIGNING_KEY_RING, useFactory: () => infra.keyMaterial().signingKeys },

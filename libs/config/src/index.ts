@@ -1,1 +1,2 @@
 export * from './keywarden.config';
+export * from './edge.config';

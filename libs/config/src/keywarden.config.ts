@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { EdgeConfig, loadEdgeConfig } from './edge.config';
 
 /**
  * Typed configuration, read and validated once at start (STYLE.md §9). Nothing else in the code
@@ -18,6 +19,8 @@ export type KeywardenConfig = Readonly<{
   smtpUrl: string | null;
   mailFrom: string;
   edgeUpstreamUrl: string | null;
+  /** The edge gateway's timeouts, caches and switches (edge.config.ts). */
+  edge: EdgeConfig;
   /** Where the edge fetches the JWKS of the Secret-signing keys; defaults to the registry's. */
   registryUrl: string;
   auth: Readonly<
@@ -107,6 +110,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: text(env, 'MAIL_FROM') ?? 'Keywarden <keywarden@localhost>',
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
+    edge: loadEdgeConfig(env, (variable, problem) => new ConfigError(variable, problem)),
     registryUrl: url(env, 'REGISTRY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${ports.registry}`,
     auth,
     secrets: {

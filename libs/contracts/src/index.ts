@@ -9,3 +9,4 @@ export * from './settings';
 export * from './settings.rules';
 export * from './settings.events';
 export * from './cache-invalidation';
+export * from './key-usage';

@@ -1,0 +1,109 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { CLOCK, Clock } from '@keywarden/clock';
+import { KEYWARDEN_CONFIG, KeywardenConfig } from '@keywarden/config';
+import { ORG_SETTINGS_READER, OrgSettingsReader } from '@keywarden/contracts';
+import { KeyFingerprinter, SecretVerifier } from '@keywarden/crypto';
+import { ACTIVE_KEY_CACHE, ActiveKeyCache } from '@keywarden/key-cache';
+import { MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
+import { Infrastructure } from '@keywarden/platform';
+import { EdgeGateway } from './edge-gateway';
+import { EDGE_LOGGER, KEY_FINGERPRINTER, SECRET_VERIFIER } from './edge.tokens';
+import { EdgeHttpServer } from './proxy/edge-http.server';
+import { UpstreamProxy } from './proxy/upstream-proxy';
+import { OrgSettingsSnapshot } from './settings/org-settings.snapshot';
+import { UsageRecorder } from './usage/usage-recorder';
+import { InvalidationConsumer } from './validation/invalidation.consumer';
+import { KeyEntryCache } from './validation/key-entry.cache';
+import { SecretValidator } from './validation/secret-validator';
+
+/** A small bound on unknown-kid refetches of the JWKS: a flood of made-up kids costs one fetch per period. */
+const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+
+/** Ports bound to the adapters the Infrastructure chose for this process. */
+const infrastructureProviders = (infra: Infrastructure): Provider[] => [
+  { provide: KEYWARDEN_CONFIG, useValue: infra.config },
+  { provide: CLOCK, useValue: infra.clock },
+  { provide: EDGE_LOGGER, useFactory: () => infra.logger('edge-validator') },
+  { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
+  { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
+  { provide: ORG_SETTINGS_READER, useFactory: () => infra.orgSettings() },
+  // The edge needs the registry's pepper: fingerprints are looked up, never keys.
+  { provide: KEY_FINGERPRINTER, useFactory: () => infra.keyMaterial().fingerprinter },
+  {
+    provide: SECRET_VERIFIER,
+    // Embedded, the registry's ring is in this process; otherwise the registry's published JWKS.
+    useFactory: () =>
+      infra.embedded
+        ? SecretVerifier.forRing(infra.keyMaterial().signingKeys)
+        : SecretVerifier.forRemoteJwks(new URL('/.well-known/jwks.json', infra.config.registryUrl), { cooldownMs: JWKS_REFETCH_COOLDOWN_MS }),
+  },
+];
+
+/** The request path's parts: plain classes wired here, so the path itself has no framework in it. */
+const gatewayProviders: Provider[] = [
+  {
+    provide: KeyEntryCache,
+    inject: [ACTIVE_KEY_CACHE, CLOCK, EDGE_LOGGER, KEYWARDEN_CONFIG],
+    useFactory: (cache: ActiveKeyCache, clock: Clock, logger: Logger, config: KeywardenConfig) =>
+      new KeyEntryCache(cache, clock, logger, { ttlMs: config.edge.keyCacheTtlMs, stalenessMs: config.edge.stalenessMs, max: config.edge.keyCacheMax }),
+  },
+  {
+    provide: SecretValidator,
+    inject: [SECRET_VERIFIER, KEY_FINGERPRINTER, KeyEntryCache, KEYWARDEN_CONFIG],
+    useFactory: (verifier: SecretVerifier, fingerprinter: KeyFingerprinter, keys: KeyEntryCache, config: KeywardenConfig) =>
+      new SecretValidator(verifier, fingerprinter, keys, { secretCacheMax: config.edge.secretCacheMax }),
+  },
+  {
+    provide: OrgSettingsSnapshot,
+    inject: [ORG_SETTINGS_READER, EDGE_LOGGER],
+    useFactory: (reader: OrgSettingsReader, logger: Logger) => new OrgSettingsSnapshot(reader, logger),
+  },
+  {
+    provide: UsageRecorder,
+    inject: [MESSAGE_BUS, CLOCK, EDGE_LOGGER, KEYWARDEN_CONFIG],
+    useFactory: (bus: MessageBus, clock: Clock, logger: Logger, config: KeywardenConfig) => new UsageRecorder(bus, clock, logger, config.edge.usageFlushMs),
+  },
+  {
+    provide: InvalidationConsumer,
+    inject: [MESSAGE_BUS, SecretValidator, EDGE_LOGGER],
+    useFactory: (bus: MessageBus, validator: SecretValidator, logger: Logger) => new InvalidationConsumer(bus, validator, logger),
+  },
+  {
+    provide: UpstreamProxy,
+    inject: [KEYWARDEN_CONFIG],
+    useFactory: (config: KeywardenConfig) =>
+      new UpstreamProxy({
+        upstreamUrl: config.edgeUpstreamUrl!,
+        timeoutMs: config.edge.upstreamTimeoutMs,
+        maxSockets: config.edge.upstreamMaxSockets,
+        keepAuthorization: config.edge.keepAuthorization,
+        rewriteMaxBytes: config.edge.rewriteMaxBytes,
+      }),
+  },
+  {
+    provide: EdgeHttpServer,
+    inject: [SecretValidator, OrgSettingsSnapshot, UpstreamProxy, UsageRecorder, CLOCK, EDGE_LOGGER, ACTIVE_KEY_CACHE, KEYWARDEN_CONFIG],
+    useFactory: (
+      validator: SecretValidator,
+      settings: OrgSettingsSnapshot,
+      proxy: UpstreamProxy,
+      usage: UsageRecorder,
+      clock: Clock,
+      logger: Logger,
+      cache: ActiveKeyCache,
+      config: KeywardenConfig,
+    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: () => cache.ping(), accessLog: config.edge.accessLog }),
+  },
+  EdgeGateway,
+];
+
+@Module({})
+export class EdgeValidatorModule {
+  static forRoot(infra: Infrastructure): DynamicModule {
+    return {
+      module: EdgeValidatorModule,
+      providers: [...infrastructureProviders(infra), ...gatewayProviders],
+    };
+  }
+}

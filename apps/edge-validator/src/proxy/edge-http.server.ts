@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Clock } from '@keywarden/clock';
+import { isValidRequestId, REQUEST_ID_QUERY_PARAMETER, RequestContext, runWithRequestContext } from '@keywarden/observability';
+import { DEFAULT_EDGE_SETTINGS, EdgeOrgSettings, OrgSettingsSnapshot } from '../settings/org-settings.snapshot';
+import { UsageRecorder } from '../usage/usage-recorder';
+import type { SecretValidator, Verdict } from '../validation/secret-validator';
+import { EdgeError, EdgeErrors, sendEdgeError } from './edge-responses';
+import { UpstreamProxy } from './upstream-proxy';
+
+export type EdgeHttpServerDeps = Readonly<{
+  validator: SecretValidator;
+  settings: OrgSettingsSnapshot;
+  proxy: UpstreamProxy;
+  usage: UsageRecorder;
+  clock: Clock;
+  logger: Logger;
+  /** Readiness: resolves when the active-key cache answers. */
+  ping: () => Promise<void>;
+  accessLog: boolean;
+}>;
+
+/** Forward-auth (nginx auth_request, Traefik ForwardAuth; Envoy ext_authz appends the original path). */
+const AUTH_PATH = '/auth';
+/** The edge's own endpoints; everything else belongs to the upstream. */
+const INTERNAL_PREFIX = '/_keywarden/';
+
+const isAuthPath = (url: string): boolean =>
+  url.startsWith(AUTH_PATH) && (url.length === AUTH_PATH.length || url[AUTH_PATH.length] === '?' || url[AUTH_PATH.length] === '/');
+
+function bearerOf(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization.length < 8) return undefined;
+  const scheme = authorization.slice(0, 7);
+  if (scheme !== 'Bearer ' && scheme.toLowerCase() !== 'bearer ') return undefined;
+  const token = authorization.slice(7).trim();
+  return token.length > 0 ? token : undefined;
+}
+
+function queryParameter(url: string, name: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q < 0 || url.indexOf(name, q) < 0) return undefined;
+  return new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
+}
+
+const pathOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};
+
+/** For forward-auth the caller's URL arrives in a header, depending on the proxy in front. */
+const originalUrlOf = (req: IncomingMessage, url: string): string => {
+  const forwarded = req.headers['x-forwarded-uri'] ?? req.headers['x-original-uri'];
+  return typeof forwarded === 'string' ? forwarded : url;
+};
+
+/**
+ * The edge's HTTP front on Node's http module: no framework, no middleware chain on the request
+ * path. Each request is validated (SecretValidator), gets its request id (the organisation's
+ * header, else the customerRequestId parameter, else a generated one for the logs only), and is
+ * then refused, answered (forward-auth) or forwarded (UpstreamProxy) inside its request context,
+ * so every log line it causes carries the id.
+ */
+export class EdgeHttpServer {
+  private readonly server: Server;
+
+  constructor(private readonly deps: EdgeHttpServerDeps) {
+    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res, false));
+    // Answer `Expect: 100-continue` only once the request is let through, so a refused or too
+    // large upload is stopped before the client sends its body.
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true));
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    const startedAt = performance.now();
+    const url = req.url ?? '/';
+    if (url.startsWith(INTERNAL_PREFIX)) {
+      this.internal(req, res, url);
+      return;
+    }
+    const nowMs = this.deps.clock.now().getTime();
+    const verdict = this.deps.validator.validate(bearerOf(req.headers.authorization), nowMs);
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => this.decided(req, res, v, url, nowMs, startedAt, expectsContinue),
+        (error: unknown) => this.failed(req, res, error, url, startedAt),
+      );
+    } else {
+      this.decided(req, res, verdict, url, nowMs, startedAt, expectsContinue);
+    }
+  }
+
+  private decided(req: IncomingMessage, res: ServerResponse, verdict: Verdict, url: string, nowMs: number, startedAt: number, expectsContinue: boolean): void {
+    if (verdict.outcome !== 'accepted') {
+      this.respond(req, res, verdict, DEFAULT_EDGE_SETTINGS, url, nowMs, startedAt, expectsContinue);
+      return;
+    }
+    const settings = this.deps.settings.get(verdict.secret.orgId);
+    if (settings instanceof Promise) {
+      settings.then(
+        (s) => this.respond(req, res, verdict, s, url, nowMs, startedAt, expectsContinue),
+        (error: unknown) => this.failed(req, res, error, url, startedAt),
+      );
+    } else {
+      this.respond(req, res, verdict, settings, url, nowMs, startedAt, expectsContinue);
+    }
+  }
+
+  private respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    verdict: Verdict,
+    settings: EdgeOrgSettings,
+    url: string,
+    nowMs: number,
+    startedAt: number,
+    expectsContinue: boolean,
+  ): void {
+    const auth = isAuthPath(url);
+    const callerUrl = auth ? originalUrlOf(req, url) : url;
+    const fromHeader = req.headers[settings.requestIdHeaderLower];
+    const fromQuery = typeof fromHeader === 'string' ? undefined : queryParameter(callerUrl, REQUEST_ID_QUERY_PARAMETER);
+    const given = typeof fromHeader === 'string' ? fromHeader : fromQuery;
+    const orgId = verdict.outcome === 'accepted' ? verdict.secret.orgId : undefined;
+    const context: RequestContext = { requestId: given ?? randomUUID(), fromCaller: given !== undefined, orgId };
+    const log = (status: number, problem?: string): void =>
+      this.accessLog(context, req.method, pathOf(callerUrl), status, startedAt, verdict, auth, problem);
+
+    if (given !== undefined && !isValidRequestId(given)) {
+      // Never logged as given: it could forge log lines.
+      context.requestId = randomUUID();
+      context.fromCaller = false;
+      this.refuse(res, req, EdgeErrors.badRequestId(settings.requestIdHeader, REQUEST_ID_QUERY_PARAMETER), [], () => log(400, 'bad-request-id'));
+      return;
+    }
+    const echo = given !== undefined ? [settings.requestIdHeader, given] : [];
+
+    runWithRequestContext(context, () => {
+      if (verdict.outcome === 'refused') {
+        const err = verdict.reason === 'missing' ? EdgeErrors.missingBearer : EdgeErrors.invalidSecret;
+        this.refuse(res, req, err, echo, () => log(401));
+        return;
+      }
+      if (verdict.outcome === 'unavailable') {
+        const err = verdict.cause === 'key-cache' ? EdgeErrors.cacheUnavailable : EdgeErrors.signingKeysUnavailable;
+        this.refuse(res, req, err, echo, () => log(503, `${verdict.cause} unavailable`));
+        return;
+      }
+      const { orgId: org, keyId } = verdict.secret;
+      this.deps.usage.record(org, keyId, nowMs);
+      if (auth) {
+        res.writeHead(204, ['X-Keywarden-Org', org, 'X-Keywarden-Key-Id', keyId, ...echo]);
+        res.end();
+        log(204);
+        return;
+      }
+      this.deps.proxy.forward(req, res, {
+        upstreamHeaders: fromQuery !== undefined ? ['X-Keywarden-Org', org, 'X-Keywarden-Key-Id', keyId, settings.requestIdHeader, fromQuery] : ['X-Keywarden-Org', org, 'X-Keywarden-Key-Id', keyId],
+        responseHeaders: echo,
+        bodyLimit: settings.mediaMaxBase64Bytes,
+        rewriteDateTimes: settings.isoUtcTimestamps,
+        expectsContinue,
+        onDone: log,
+      });
+    });
+  }
+
+  /** A refusal before the body was read: the connection is closed rather than drained. */
+  private refuse(res: ServerResponse, req: IncomingMessage, err: EdgeError, echo: readonly string[], log: () => void): void {
+    const unreadBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    sendEdgeError(res, err, echo, unreadBody);
+    log();
+  }
+
+  private failed(req: IncomingMessage, res: ServerResponse, error: unknown, url: string, startedAt: number): void {
+    const context: RequestContext = { requestId: randomUUID(), fromCaller: false };
+    runWithRequestContext(context, () => {
+      this.deps.logger.error({ err: error, method: req.method, path: pathOf(url), durationMs: elapsed(startedAt) }, 'edge request failed');
+      sendEdgeError(res, EdgeErrors.internal, [], true);
+    });
+  }
+
+  private accessLog(
+    context: RequestContext,
+    method: string | undefined,
+    path: string,
+    status: number,
+    startedAt: number,
+    verdict: Verdict,
+    auth: boolean,
+    problem?: string,
+  ): void {
+    if (!this.deps.accessLog && status < 500) return;
+    const fields = {
+      method,
+      path,
+      status,
+      durationMs: elapsed(startedAt),
+      ...(auth ? { forwardAuth: true } : {}),
+      ...(verdict.outcome === 'accepted' ? { keyId: verdict.secret.keyId } : {}),
+      ...(verdict.outcome === 'refused' ? { refusal: verdict.reason } : {}),
+      ...(problem ? { problem } : {}),
+    };
+    runWithRequestContext(context, () => (status >= 500 ? this.deps.logger.warn(fields, 'edge request') : this.deps.logger.info(fields, 'edge request')));
+  }
+
+  private internal(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const path = pathOf(url);
+    const json = (status: number, body: object): void => {
+      const payload = JSON.stringify(body);
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
+      res.end(payload);
+    };
+    if (path === '/_keywarden/health') return json(200, { status: 'up' });
+    if (path === '/_keywarden/ready') {
+      this.deps.ping().then(
+        () => json(200, { status: 'up', keyCache: 'up' }),
+        () => json(503, { statusCode: 503, error: 'Service Unavailable', message: 'the active-key cache (Redis) does not answer', keyCache: 'down' }),
+      );
+      return;
+    }
+    json(404, { statusCode: 404, error: 'Not Found', message: `no such gateway endpoint: ${path} (the edge's own endpoints are /_keywarden/health and /_keywarden/ready)` });
+  }
+}
+
+const elapsed = (startedAt: number): number => Math.round((performance.now() - startedAt) * 1000) / 1000;

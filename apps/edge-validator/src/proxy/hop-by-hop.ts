@@ -1,0 +1,75 @@
+/**
+ * Header filtering of a proxy (RFC 9110 §7.6.1): connection-specific fields, and every field the
+ * Connection header names, apply to one hop and are never forwarded. Works on Node's raw header
+ * arrays ([name, value, name, value…]) so duplicates (Set-Cookie) and the sender's casing survive.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/**
+ * Set by the edge itself from what it saw (the previous values are folded in where the syntax
+ * allows): Expect is answered here, the forwarding fields are rebuilt.
+ */
+const REBUILT = new Set(['expect', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'via']);
+
+/** Identity headers the edge sets itself: a caller must never be able to supply them. */
+export const IDENTITY_HEADER_PREFIX = 'x-keywarden-';
+
+export type RequestHeaderPolicy = Readonly<{
+  /** Forward the caller's Authorization (the Secret) upstream. */
+  keepAuthorization: boolean;
+}>;
+
+/** Field names listed in Connection headers (lower case); usually none. */
+function connectionTokens(raw: readonly string[]): Set<string> | null {
+  let tokens: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      for (const token of raw[i + 1].split(',')) {
+        const name = token.trim().toLowerCase();
+        if (name && name !== 'close' && name !== 'keep-alive') (tokens ??= new Set()).add(name);
+      }
+    }
+  }
+  return tokens;
+}
+
+/**
+ * The caller's headers as they go upstream: hop-by-hop fields, Host and the forwarding fields
+ * (rebuilt by the proxy), forged identity headers and, unless kept, Authorization removed.
+ */
+export function upstreamRequestHeaders(raw: readonly string[], policy: RequestHeaderPolicy): string[] {
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || lower === 'host') continue;
+    if (lower === 'authorization' && !policy.keepAuthorization) continue;
+    if (lower.startsWith(IDENTITY_HEADER_PREFIX)) continue;
+    if (named !== null && named.has(lower)) continue;
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}
+
+/** The upstream's response headers as they go to the caller. */
+export function downstreamResponseHeaders(raw: readonly string[]): string[] {
+  const named = connectionTokens(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== null && named.has(lower))) continue;
+    out.push(raw[i], raw[i + 1]);
+  }
+  return out;
+}

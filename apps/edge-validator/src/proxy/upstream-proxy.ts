@@ -1,0 +1,253 @@
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { EdgeErrors, sendEdgeError } from './edge-responses';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
+import { isJsonMediaType, rewriteJsonDateTimes } from './utc-date-time.rewriter';
+
+export type UpstreamProxyOptions = Readonly<{
+  upstreamUrl: string;
+  /** The upstream may stay silent this long (no response, or no data) before 504. */
+  timeoutMs: number;
+  maxSockets: number;
+  keepAuthorization: boolean;
+  /** JSON bodies above this pass through without the date-time rewrite. */
+  rewriteMaxBytes: number;
+}>;
+
+export type ForwardOptions = Readonly<{
+  /** Added to the upstream request, after the caller's (filtered) headers: identity, request id. */
+  upstreamHeaders: readonly string[];
+  /** Added to the response to the caller: the echoed request id. */
+  responseHeaders: readonly string[];
+  /** The organisation's media limit in bytes; null = none (the bare proxy of the benchmark). */
+  bodyLimit: number | null;
+  /** Rewrite date-times in JSON responses to ISO 8601 UTC with Z. */
+  rewriteDateTimes: boolean;
+  /** The caller sent `Expect: 100-continue`: the 100 goes out only once the request is let through. */
+  expectsContinue: boolean;
+  /** Called once, when the exchange ended: the status the caller got (0 = connection dropped). */
+  onDone?: (status: number, problem?: string) => void;
+}>;
+
+type Timed = Error & { code?: string };
+
+const BODYLESS_STATUS = new Set([204, 304]);
+
+/**
+ * The reverse proxy on Node's http module, with no framework on the request path: one keep-alive
+ * pool to the upstream, bodies streamed both ways, hop-by-hop fields dropped (RFC 9110 §7.6.1),
+ * the media limit checked on the declared length before anything is sent or counted while a
+ * chunked body streams, 502 when the upstream cannot be reached and 504 when it stays silent
+ * past the timeout, each with the JSON error body.
+ */
+export class UpstreamProxy {
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  private readonly target: Readonly<{ protocol: string; hostname: string; port: number; basePath: string; host: string }>;
+
+  constructor(private readonly options: UpstreamProxyOptions) {
+    const url = new URL(options.upstreamUrl);
+    const secure = url.protocol === 'https:';
+    this.target = {
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || (secure ? 443 : 80)),
+      basePath: url.pathname.replace(/\/$/, ''),
+      host: url.host,
+    };
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
+    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.request = secure ? https.request : http.request;
+  }
+
+  forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
+    const declared = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || (declared !== undefined && declared !== '0');
+    const limit = options.bodyLimit;
+    if (limit !== null && declared !== undefined && Number(declared) > limit) {
+      // Refused on the declared length: the upstream is never contacted and the body never read.
+      sendEdgeError(res, EdgeErrors.payloadTooLarge(limit), options.responseHeaders, true);
+      options.onDone?.(413, 'media-limit');
+      return;
+    }
+    if (options.expectsContinue) res.writeContinue();
+    this.send(req, res, options, hasBody, chunked && limit !== null, false);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, hasBody: boolean, countBody: boolean, isRetry: boolean): void {
+    const headers = upstreamRequestHeaders(req.rawHeaders, { keepAuthorization: this.options.keepAuthorization });
+    const { 'x-forwarded-for': forwardedFor, via } = req.headers;
+    const client = req.socket.remoteAddress ?? '';
+    headers.push(
+      'Host',
+      this.target.host,
+      'X-Forwarded-For',
+      forwardedFor ? `${forwardedFor}, ${client}` : client,
+      'X-Forwarded-Host',
+      req.headers.host ?? '',
+      'X-Forwarded-Proto',
+      'http',
+      'Via',
+      via ? `${via}, ${req.httpVersion} keywarden-edge` : `${req.httpVersion} keywarden-edge`,
+      ...options.upstreamHeaders,
+    );
+    let timedOut = false;
+    let done = false;
+    const finish = (status: number, problem?: string): void => {
+      if (done) return;
+      done = true;
+      options.onDone?.(status, problem);
+    };
+
+    const upstream = this.request(
+      {
+        hostname: this.target.hostname,
+        port: this.target.port,
+        method: req.method,
+        path: this.target.basePath + req.url,
+        headers,
+        agent: this.agent,
+        timeout: this.options.timeoutMs,
+      },
+      (response) => this.relayResponse(req, response, res, options, finish),
+    );
+    upstream.on('timeout', () => {
+      timedOut = true;
+      upstream.destroy();
+    });
+    upstream.on('error', (error: Timed) => {
+      // A pooled connection the upstream closed while idle: a request without a body is safe to send again.
+      if (!isRetry && !hasBody && upstream.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent && !timedOut) {
+        this.send(req, res, options, hasBody, countBody, true);
+        return;
+      }
+      if (res.headersSent) {
+        res.destroy();
+        finish(0, timedOut ? 'upstream-timeout' : 'upstream-error');
+        return;
+      }
+      const err = timedOut ? EdgeErrors.upstreamTimeout(this.options.timeoutMs) : EdgeErrors.upstreamUnreachable;
+      sendEdgeError(res, err, options.responseHeaders, hasBody && !req.complete);
+      finish(err.status, timedOut ? 'upstream-timeout' : `upstream-error ${error.code ?? error.message}`);
+    });
+    // The caller went away: stop the upstream exchange too.
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        upstream.destroy();
+        finish(0, 'client-closed');
+      }
+    });
+
+    if (!hasBody) {
+      upstream.end();
+    } else if (!countBody) {
+      req.pipe(upstream);
+    } else {
+      this.streamCounted(req, res, upstream, options.bodyLimit!, options, finish);
+    }
+  }
+
+  /**
+   * A chunked body under a media limit: counted as it streams. Past the limit the upstream request
+   * is aborted before its terminating chunk, so the upstream never receives a complete request,
+   * and the caller gets 413.
+   */
+  private streamCounted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstream: http.ClientRequest,
+    limit: number,
+    options: ForwardOptions,
+    finish: (status: number, problem?: string) => void,
+  ): void {
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) {
+        req.off('data', onData);
+        req.pause();
+        upstream.destroy();
+        sendEdgeError(res, EdgeErrors.payloadTooLarge(limit), options.responseHeaders, true);
+        finish(413, 'media-limit');
+        return;
+      }
+      if (!upstream.write(chunk)) req.pause();
+    };
+    req.on('data', onData);
+    upstream.on('drain', () => req.resume());
+    req.on('end', () => {
+      if (received <= limit) upstream.end();
+    });
+  }
+
+  private relayResponse(
+    req: IncomingMessage,
+    response: IncomingMessage,
+    res: ServerResponse,
+    options: ForwardOptions,
+    finish: (status: number, problem?: string) => void,
+  ): void {
+    const status = response.statusCode ?? 502;
+    response.on('end', () => finish(status));
+    response.on('error', () => {
+      res.destroy();
+      finish(0, 'upstream-aborted');
+    });
+    const rewrite =
+      options.rewriteDateTimes &&
+      req.method !== 'HEAD' &&
+      !BODYLESS_STATUS.has(status) &&
+      isJsonMediaType(response.headers['content-type']) &&
+      (response.headers['content-encoding'] === undefined || response.headers['content-encoding'] === 'identity') &&
+      !(Number(response.headers['content-length'] ?? 0) > this.options.rewriteMaxBytes);
+    if (rewrite) {
+      this.relayRewritten(response, res, status, options);
+      return;
+    }
+    const headers = downstreamResponseHeaders(response.rawHeaders);
+    for (const h of options.responseHeaders) headers.push(h);
+    res.writeHead(status, response.statusMessage, headers);
+    response.pipe(res);
+  }
+
+  /** Buffers a JSON body up to the rewrite limit; a larger one passes through unchanged. */
+  private relayRewritten(response: IncomingMessage, res: ServerResponse, status: number, options: ForwardOptions): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const passThrough = (): void => {
+      response.off('data', onData);
+      response.off('end', onEnd);
+      const headers = downstreamResponseHeaders(response.rawHeaders).concat(options.responseHeaders);
+      res.writeHead(status, response.statusMessage, headers);
+      for (const chunk of chunks) res.write(chunk);
+      response.pipe(res);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > this.options.rewriteMaxBytes) passThrough();
+    };
+    const onEnd = (): void => {
+      const original = Buffer.concat(chunks, size);
+      const body = rewriteJsonDateTimes(original) ?? original;
+      const headers: string[] = [];
+      const raw = downstreamResponseHeaders(response.rawHeaders);
+      for (let i = 0; i < raw.length; i += 2) {
+        const lower = raw[i].toLowerCase();
+        // The representation changed: its length and validators no longer describe it.
+        if (body !== original && (lower === 'content-length' || lower === 'etag' || lower === 'content-md5')) continue;
+        headers.push(raw[i], raw[i + 1]);
+      }
+      if (body !== original || response.headers['content-length'] === undefined) headers.push('Content-Length', String(body.length));
+      res.writeHead(status, response.statusMessage, headers.concat(options.responseHeaders));
+      res.end(body);
+    };
+    response.on('data', onData);
+    response.on('end', onEnd);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The edge gateway's tuning (apps/edge-validator). Separate from keywarden.config.ts so the edge's
+ * variables are read and validated in one place; loadConfig() puts the result under `edge`.
+ */
+export type EdgeConfig = Readonly<{
+  /** EDGE_UPSTREAM_TIMEOUT_MS: the upstream may stay silent this long before the client gets 504. @default 30000 */
+  upstreamTimeoutMs: number;
+  /** EDGE_UPSTREAM_MAX_SOCKETS: keep-alive connections to the upstream, at most. @default 256 */
+  upstreamMaxSockets: number;
+  /** EDGE_KEEP_AUTHORIZATION: forward the caller's Authorization header (the Secret) upstream. @default false */
+  keepAuthorization: boolean;
+  /** EDGE_KEY_CACHE_TTL_MS: an in-process key entry is used without asking Redis for this long, then re-read. @default 1000 */
+  keyCacheTtlMs: number;
+  /** EDGE_STALENESS_MS: when Redis cannot answer, in-process entries up to this age are still honoured; older ones get 503. @default 5000 */
+  stalenessMs: number;
+  /** EDGE_KEY_CACHE_MAX: key entries held in process (LRU). @default 100000 */
+  keyCacheMax: number;
+  /** EDGE_SECRET_CACHE_MAX: verified Secrets held in process, by token string (LRU). @default 10000 */
+  secretCacheMax: number;
+  /** EDGE_USAGE_FLUSH_MS: how often usage counts are published to the key-usage topic. @default 5000 */
+  usageFlushMs: number;
+  /** EDGE_REWRITE_MAX_BYTES: upstream JSON bodies larger than this pass through without the UTC rewrite. @default 1048576 */
+  rewriteMaxBytes: number;
+  /** EDGE_ACCESS_LOG: one log line per request (status, duration, request id). @default true */
+  accessLog: boolean;
+}>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Thrown with the variable's name; the caller's ConfigError carries the same shape. */
+export type ConfigErrorFactory = (variable: string, problem: string) => Error;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number, fail: ConfigErrorFactory): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) throw fail(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function flag(env: Env, name: string, fallback: boolean, fail: ConfigErrorFactory): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw fail(name, `must be true or false, got "${raw}"`);
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export function loadEdgeConfig(env: Env, fail: ConfigErrorFactory): EdgeConfig {
+  const keyCacheTtlMs = integer(env, 'EDGE_KEY_CACHE_TTL_MS', 1000, 0, HOUR_MS, fail);
+  const stalenessMs = integer(env, 'EDGE_STALENESS_MS', 5000, 0, HOUR_MS, fail);
+  // Past its TTL an entry is re-read; the staleness bound only matters if it is the longer of the two.
+  if (stalenessMs < keyCacheTtlMs) throw fail('EDGE_STALENESS_MS', `must be at least EDGE_KEY_CACHE_TTL_MS (${keyCacheTtlMs})`);
+  return {
+    upstreamTimeoutMs: integer(env, 'EDGE_UPSTREAM_TIMEOUT_MS', 30_000, 1, 10 * 60_000, fail),
+    upstreamMaxSockets: integer(env, 'EDGE_UPSTREAM_MAX_SOCKETS', 256, 1, 65_536, fail),
+    keepAuthorization: flag(env, 'EDGE_KEEP_AUTHORIZATION', false, fail),
+    keyCacheTtlMs,
+    stalenessMs,
+    keyCacheMax: integer(env, 'EDGE_KEY_CACHE_MAX', 100_000, 1, 10_000_000, fail),
+    secretCacheMax: integer(env, 'EDGE_SECRET_CACHE_MAX', 10_000, 1, 10_000_000, fail),
+    usageFlushMs: integer(env, 'EDGE_USAGE_FLUSH_MS', 5000, 10, HOUR_MS, fail),
+    rewriteMaxBytes: integer(env, 'EDGE_REWRITE_MAX_BYTES', 1024 * 1024, 0, 1024 * 1024 * 1024, fail),
+    accessLog: flag(env, 'EDGE_ACCESS_LOG', true, fail),
+  };
+}
