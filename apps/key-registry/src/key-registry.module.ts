@@ -9,6 +9,13 @@ import { ACTIVE_KEY_CACHE } from '@keywarden/key-cache';
 import { MESSAGE_BUS } from '@keywarden/messaging';
 import { Infrastructure } from '@keywarden/platform';
 import { DeleteKeyHttpController } from './commands/delete-key/delete-key.http.controller';
+import { InMemoryRevealRequestStore } from './commands/reveal-key/in-memory-reveal-request.store.adapter';
+import { RedisRevealRequestStore } from './commands/reveal-key/redis-reveal-request.store.adapter';
+import { REVEAL_REQUEST_STORE } from './commands/reveal-key/reveal-request.store.port';
+import { NOTIFICATION_BOX, OTP_HASHER, REVEAL_LOGGER } from './commands/reveal-key/reveal.tokens';
+import { RequestRevealHttpController } from './commands/reveal-key/request-reveal.http.controller';
+import { RevealKeyHttpController } from './commands/reveal-key/reveal-key.http.controller';
+import { RevealKeyService } from './commands/reveal-key/reveal-key.service';
 import { IssueKeyHttpController } from './commands/issue-key/issue-key.http.controller';
 import { RemoveExpirationHttpController } from './commands/remove-expiration/remove-expiration.http.controller';
 import { RevokeKeyHttpController } from './commands/revoke-key/revoke-key.http.controller';
@@ -23,12 +30,24 @@ import { SECRET_VERIFIER, TestKeyHttpController } from './queries/test-key/test-
 import { KeyLifecycleRelay } from './relay/key-lifecycle.relay';
 import { RelayCheckpointStore } from './relay/relay-checkpoint.store';
 import { RELAY_LOGGER } from './relay/relay.tokens';
+import { KeyRingIndex } from './scheduler/key-ring-index';
+import { LifecycleScheduler } from './scheduler/lifecycle.scheduler';
+import { SCHEDULER_LOGGER, SCHEDULER_OPTIONS } from './scheduler/scheduler.tokens';
 
-const commandControllers = [IssueKeyHttpController, RevokeKeyHttpController, RemoveExpirationHttpController, DeleteKeyHttpController];
+const commandControllers = [
+  IssueKeyHttpController,
+  RevokeKeyHttpController,
+  RemoveExpirationHttpController,
+  DeleteKeyHttpController,
+  RequestRevealHttpController,
+  RevealKeyHttpController,
+];
 const queryControllers = [ListKeysHttpController, TestKeyHttpController, JwksHttpController];
 
 const keyRingProviders: Provider[] = [KeyRingRepository, KeyMaterialService, KeyTablePresenter];
 const relayProviders: Provider[] = [RelayCheckpointStore, KeyLifecycleRelay];
+const schedulerProviders: Provider[] = [KeyRingIndex, LifecycleScheduler];
+const revealProviders: Provider[] = [RevealKeyService];
 
 /** Ports bound to the adapters the Infrastructure chose for this process. */
 const infrastructureProviders = (infra: Infrastructure): Provider[] => [
@@ -47,6 +66,15 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: SIGNING_KEY_RING, useFactory: () => infra.keyMaterial().signingKeys },
   { provide: SECRET_MINTER, useFactory: () => new SecretMinter(infra.keyMaterial().signingKeys) },
   { provide: SECRET_VERIFIER, useFactory: () => new SecretVerifier(infra.keyMaterial().signingKeys) },
+  { provide: SCHEDULER_LOGGER, useFactory: () => infra.logger('key-registry').child({ component: 'scheduler' }) },
+  { provide: SCHEDULER_OPTIONS, useValue: { tickMs: infra.config.schedulerTickMs } },
+  { provide: REVEAL_LOGGER, useFactory: () => infra.logger('key-registry') },
+  { provide: OTP_HASHER, useFactory: () => infra.keyMaterial().otpHasher },
+  { provide: NOTIFICATION_BOX, useFactory: () => infra.keyMaterial().notificationBox },
+  {
+    provide: REVEAL_REQUEST_STORE,
+    useFactory: async () => (infra.config.redisUrl ? new RedisRevealRequestStore(await infra.redis()) : new InMemoryRevealRequestStore()),
+  },
 ];
 
 @Module({})
@@ -55,7 +83,7 @@ export class KeyRegistryModule {
     return {
       module: KeyRegistryModule,
       controllers: [...commandControllers, ...queryControllers],
-      providers: [...infrastructureProviders(infra), ...keyRingProviders, ...relayProviders],
+      providers: [...infrastructureProviders(infra), ...keyRingProviders, ...relayProviders, ...schedulerProviders, ...revealProviders],
     };
   }
 }

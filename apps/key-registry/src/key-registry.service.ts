@@ -1,11 +1,12 @@
 import { createHttpApp, Infrastructure, RunningService } from '@keywarden/platform';
 import { KeyRegistryModule } from './key-registry.module';
+import { REVEAL_STATUS_BY_CODE } from './commands/reveal-key/reveal.errors';
 import { REGISTRY_STATUS_BY_CODE } from './key-ring/key-ring.http';
 
 export async function startKeyRegistry(infra: Infrastructure): Promise<RunningService> {
   const app = await createHttpApp(KeyRegistryModule.forRoot(infra), {
     logger: infra.logger('key-registry'),
-    statusByCode: REGISTRY_STATUS_BY_CODE,
+    statusByCode: { ...REGISTRY_STATUS_BY_CODE, ...REVEAL_STATUS_BY_CODE },
     requestIdHeaderFor: infra.requestIdHeaderFor,
   });
   await app.listen(infra.config.ports.registry, '0.0.0.0');

@@ -18,6 +18,14 @@ export type KeywardenConfig = Readonly<{
   /** Unset = mail written as .eml files under dataDir/mail. */
   smtpUrl: string | null;
   mailFrom: string;
+  notifier: Readonly<{
+    /** Kafka consumer group of the notifier; also the namespace of its de-duplication records. */
+    groupId: string;
+    /** Sends of one message that may fail (SMTP 4xx, connection errors) before it is dead-lettered. */
+    maxSendAttempts: number;
+  }>;
+  /** How often the lifecycle scheduler checks for due rotations, notices and expiries; 0 = never (tests tick it). */
+  schedulerTickMs: number;
   edgeUpstreamUrl: string | null;
   /** The edge gateway's timeouts, caches and switches (edge.config.ts). */
   edge: EdgeConfig;
@@ -80,6 +88,14 @@ function brokers(env: Env): string[] | null {
   return list;
 }
 
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): KeywardenConfig {
@@ -109,6 +125,11 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     eventStoreConnectionString,
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: text(env, 'MAIL_FROM') ?? 'Keywarden <keywarden@localhost>',
+    notifier: {
+      groupId: groupId(env, 'NOTIFIER_GROUP_ID', 'keywarden-notifier'),
+      maxSendAttempts: integer(env, 'NOTIFIER_MAX_SEND_ATTEMPTS', 10, 1, 1000),
+    },
+    schedulerTickMs: integer(env, 'SCHEDULER_TICK_MS', 60_000, 0, 24 * 60 * 60 * 1000),
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
     edge: loadEdgeConfig(env, (variable, problem) => new ConfigError(variable, problem)),
     registryUrl: url(env, 'REGISTRY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${ports.registry}`,
@@ -120,6 +141,12 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     },
     logLevel,
   };
+}
+
+function groupId(env: Env, name: string, fallback: string): string {
+  const value = text(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(value)) throw new ConfigError(name, 'must be 1-200 letters, digits, ".", "_" or "-"');
+  return value;
 }
 
 function requireWith(variable: string, problem: string): never {

@@ -9,4 +9,5 @@ export * from './settings';
 export * from './settings.rules';
 export * from './settings.events';
 export * from './cache-invalidation';
+export * from './notifications';
 export * from './key-usage';

@@ -84,7 +84,18 @@ export type KeyRevealed = Readonly<{
 /** The scheduler's record that the advance notice for a key's end is due (sent by the notifier). */
 export type ExpiryNoticeIssued = Readonly<{
   type: 'ExpiryNoticeIssued';
-  data: Readonly<{ orgId: string; keyId: string; noticedAt: string; acceptUntil: string; daysBefore: number }>;
+  data: Readonly<{
+    orgId: string;
+    keyId: string;
+    noticedAt: string;
+    acceptUntil: string;
+    daysBefore: number;
+    /**
+     * When the key was last used, as the registry knew it at notice time; null = never used, so the
+     * notice can say no action is needed (seed G). Absent on notices recorded before it existed.
+     */
+    lastUsedAt?: string | null;
+  }>;
 }>;
 
 export type KeyRingEvent =

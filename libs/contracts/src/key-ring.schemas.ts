@@ -77,6 +77,7 @@ const dataSchemas: Record<KeyRingEvent['type'], object> = {
       noticedAt: instant,
       acceptUntil: instant,
       daysBefore: { type: 'integer', minimum: 0, maximum: 366 },
+      lastUsedAt: nullableInstant,
     },
   },
 };

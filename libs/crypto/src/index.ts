@@ -8,3 +8,4 @@ export * from './key-material-vault';
 export * from './signing-key-ring';
 export * from './secret';
 export * from './local-key-material';
+export * from './derived-keys';

@@ -14,6 +14,8 @@ import {
   KeyMaterialVault,
   keyMaterialFromConfig,
   loadOrCreateLocalKeyMaterial,
+  OtpHasher,
+  SealedBox,
   SigningKeyRing,
   SqliteDataKeyStore,
 } from '@keywarden/crypto';
@@ -30,6 +32,10 @@ export type KeyMaterial = Readonly<{
   fingerprinter: KeyFingerprinter;
   vault: KeyMaterialVault;
   signingKeys: SigningKeyRing;
+  /** Seals reveal codes for the notifier (a key derived from the KEK: every service with the KEK can open). */
+  notificationBox: SealedBox;
+  /** Hashes reveal codes for storage (a key derived from the KEK). */
+  otpHasher: OtpHasher;
 }>;
 
 /**
@@ -137,6 +143,8 @@ export class Infrastructure {
         fingerprinter: new KeyFingerprinter(loaded.pepper),
         vault: new KeyMaterialVault(loaded.kek, this.dataKeyStore),
         signingKeys: loaded.signingKeys,
+        notificationBox: SealedBox.fromKek(loaded.kek),
+        otpHasher: OtpHasher.fromKek(loaded.kek),
       };
     }
     return this.material;

@@ -169,7 +169,12 @@ export type RotateKeyOnSchedule = Readonly<{
   data: { keyId: string; leadDays: number; newKey: NewKeyMaterial; newKeyValidity: Validity };
   metadata: Meta;
 }>;
-export type IssueExpiryNotice = Readonly<{ type: 'IssueExpiryNotice'; data: { keyId: string; noticeDays: number }; metadata: Meta }>;
+export type IssueExpiryNotice = Readonly<{
+  type: 'IssueExpiryNotice';
+  /** lastUsedAt: from the usage read model (null = never used); recorded on the notice for the notifier. */
+  data: { keyId: string; noticeDays: number; lastUsedAt?: string | null };
+  metadata: Meta;
+}>;
 
 export type KeyRingCommand =
   | IssueKey
@@ -348,7 +353,14 @@ export function decide(command: KeyRingCommand, ring: KeyRing): KeyRingEvent[] {
       return [
         {
           type: 'ExpiryNoticeIssued',
-          data: { orgId: key.orgId, keyId: key.keyId, noticedAt: now, acceptUntil: end, daysBefore: command.data.noticeDays },
+          data: {
+            orgId: key.orgId,
+            keyId: key.keyId,
+            noticedAt: now,
+            acceptUntil: end,
+            daysBefore: command.data.noticeDays,
+            ...(command.data.lastUsedAt !== undefined ? { lastUsedAt: command.data.lastUsedAt } : {}),
+          },
         },
       ];
     }

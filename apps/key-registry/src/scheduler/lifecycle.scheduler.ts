@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { CLOCK, Clock } from '@keywarden/clock';
+import { KeyRingEventType, ORG_SETTINGS_READER, OrgSettingsReader, SCHEDULER_ACTOR } from '@keywarden/contracts';
+import { runWithRequestContext } from '@keywarden/observability';
+import { KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
+import { KeyMaterialService } from '../key-ring/key-material.service';
+import { CommandResult, ConcurrentChangeError, KeyRingRepository } from '../key-ring/key-ring.repository';
+import { KEY_USAGE_READER, KeyUsageReader } from '../key-ring/key-usage.port';
+import { dueWork } from './due-work';
+import { KeyRingIndex } from './key-ring-index';
+import { SCHEDULER_LOGGER, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler.tokens';
+
+export type TickReport = Readonly<{ at: string; rings: number; recorded: Readonly<Partial<Record<KeyRingEventType, number>>>; failedRings: number }>;
+
+/** Conflicts in a row on one ring before the scheduler leaves it for the next tick. */
+const MAX_CONFLICTS = 5;
+
+/**
+ * Rotates keys on schedule, issues expiry notices and records expiries, driven by the Clock.
+ *
+ * Safe to run in every registry instance at once, and after any pause: each tick only suggests
+ * commands, and `decide` on the stored ring makes them idempotent (a rotated key is no longer
+ * current, a notice is recorded per end, an expiry once). The store's expected revision lets one
+ * of two racing instances win; the loser reloads, decides again and finds nothing left to do.
+ * A late tick does what became due meanwhile: a notice is never skipped while the key still works.
+ */
+@Injectable()
+export class LifecycleScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly index: KeyRingIndex,
+    private readonly repository: KeyRingRepository,
+    private readonly material: KeyMaterialService,
+    @Inject(ORG_SETTINGS_READER) private readonly settings: OrgSettingsReader,
+    @Inject(KEY_USAGE_READER) private readonly usage: KeyUsageReader,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SCHEDULER_LOGGER) private readonly logger: Logger,
+    @Inject(SCHEDULER_OPTIONS) private readonly options: SchedulerOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.index.catchUp();
+    if (this.options.tickMs > 0) {
+      this.timer = setInterval(() => void this.tick().catch((error) => this.logger.error({ err: error }, 'scheduler tick failed')), this.options.tickMs);
+      this.timer.unref();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running.catch(() => undefined);
+  }
+
+  /** One pass over every ring at the clock's current time. Ticks never overlap: a second call runs after the first. */
+  tick(): Promise<TickReport> {
+    const next = this.running.catch(() => undefined).then(() => this.runTick());
+    this.running = next;
+    return next;
+  }
+
+  private async runTick(): Promise<TickReport> {
+    await this.index.catchUp();
+    const now = this.clock.now();
+    const tickId = randomUUID();
+    const recorded: Partial<Record<KeyRingEventType, number>> = {};
+    let failedRings = 0;
+    const rings = this.index.entries();
+    for (const [orgId, ring] of rings) {
+      // The tick id is the request id of what it records: the notifier's log lines carry it too.
+      await runWithRequestContext({ requestId: `scheduler-${tickId}`, fromCaller: false, orgId }, async () => {
+        try {
+          for (const event of await this.tickRing(orgId, ring, now)) recorded[event] = (recorded[event] ?? 0) + 1;
+        } catch (error) {
+          failedRings += 1;
+          this.logger.error({ err: error }, 'scheduler could not process this ring; it is retried at the next tick');
+        }
+      });
+    }
+    const report: TickReport = { at: now.toISOString(), rings: rings.length, recorded, failedRings };
+    if (Object.keys(recorded).length > 0 || failedRings > 0) this.logger.info(report, 'scheduler tick');
+    return report;
+  }
+
+  private async tickRing(orgId: string, ring: KeyRing, now: Date): Promise<KeyRingEventType[]> {
+    const settings = await this.settings.get(orgId);
+    const due = dueWork(ring, now.toISOString(), { leadDays: settings.defaultGraceDays, noticeDays: settings.expiryNoticeDays });
+    const recorded: KeyRingEventType[] = [];
+    const metadata = { now: now.toISOString(), actor: SCHEDULER_ACTOR };
+
+    for (const keyId of due.expire) {
+      recorded.push(...(await this.execute(orgId, { type: 'ExpireKey', data: { keyId }, metadata })));
+    }
+    // Rotation before the notice, so the notice of the outgoing key can name its replacement.
+    if (due.rotate !== null) {
+      const generated = await this.material.generate();
+      let events: KeyRingEventType[] = [];
+      try {
+        events = await this.execute(orgId, {
+          type: 'RotateKeyOnSchedule',
+          data: {
+            keyId: due.rotate,
+            leadDays: settings.defaultGraceDays,
+            newKey: generated.newKey,
+            newKeyValidity: { kind: 'days', days: settings.rotationIntervalDays },
+          },
+          metadata,
+        });
+      } finally {
+        // Another instance rotated first (or the command failed): this key was never recorded.
+        if (!events.includes('KeyIssued')) await this.material.discard(generated);
+      }
+      if (events.length > 0) this.logger.info({ keyId: due.rotate, newKeyId: generated.newKey.keyId }, 'key rotated on schedule');
+      recorded.push(...events);
+    }
+    for (const keyId of due.notice) {
+      const lastUsedAt = (await this.usage.lastUsedAt(orgId, [keyId])).get(keyId) ?? null;
+      recorded.push(
+        ...(await this.execute(orgId, {
+          type: 'IssueExpiryNotice',
+          data: { keyId, noticeDays: settings.expiryNoticeDays, lastUsedAt },
+          metadata,
+        })),
+      );
+    }
+    return recorded;
+  }
+
+  /** Read → decide → append; a conflict means another instance (or an admin) changed the ring: decide again. */
+  private async execute(orgId: string, command: KeyRingCommand): Promise<KeyRingEventType[]> {
+    for (let conflicts = 0; ; conflicts++) {
+      let result: CommandResult;
+      try {
+        result = await this.repository.execute(orgId, command);
+      } catch (error) {
+        if (error instanceof ConcurrentChangeError && conflicts + 1 < MAX_CONFLICTS) continue;
+        throw error;
+      }
+      return result.events.map((e) => e.type);
+    }
+  }
+}
