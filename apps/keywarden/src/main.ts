@@ -1,6 +1,7 @@
 import { loadConfig } from '@keywarden/config';
 import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
+import { startEdgeValidatorIfConfigured } from '../../edge-validator/src/edge-validator.service';
 import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
 import { startNotifier } from '../../notifier/src/notifier.service';
 import { startSettings } from '../../settings/src/settings.service';
@@ -11,7 +12,7 @@ import { startSettings } from '../../settings/src/settings.service';
  * This is the one place allowed to import apps (see .dependency-cruiser.js). Adding a service is
  * one line in this list. Consumers start before the registry, so its relay finds them listening.
  */
-const services: ReadonlyArray<ServiceStarter> = [startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry];
+const services: ReadonlyArray<ServiceStarter> = [startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry, startEdgeValidatorIfConfigured];
 
 async function main(): Promise<void> {
   const config = loadConfig();
