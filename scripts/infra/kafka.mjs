@@ -145,22 +145,27 @@ export async function startKafka({ runDir, log = () => {}, readyTimeoutMs = 60_0
   ensureKafkaLibs({ log });
   const started = Date.now();
   mkdirSync(runDir, { recursive: true });
-  const [port, controllerPort] = [await freePort(), await freePort()];
   const dataDir = path.join(runDir, 'data');
   const propsFile = path.join(runDir, 'server.properties');
   const logFile = path.join(runDir, 'broker.log');
   const stdoutFile = path.join(runDir, 'broker.stdout.log');
   const log4jFile = path.join(runDir, 'log4j.properties');
-  writeFileSync(propsFile, serverProperties({ dataDir, port, controllerPort }));
+  // A run folder that already holds a broker (stopped with keepFiles) restarts it on the same ports
+  // and data: what a broker outage and recovery looks like to its clients.
+  const previous = existsSync(propsFile) ? /PLAINTEXT:\/\/127\.0\.0\.1:(\d+),CONTROLLER:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(propsFile, 'utf8')) : null;
+  const [port, controllerPort] = previous ? [Number(previous[1]), Number(previous[2])] : [await freePort(), await freePort()];
+  if (!previous) writeFileSync(propsFile, serverProperties({ dataDir, port, controllerPort }));
   writeFileSync(log4jFile, log4jProperties(logFile));
   const log4j = `-Dlog4j.configuration=file:${log4jFile}`;
 
-  const format = spawnSync(
-    'java',
-    [log4j, '-cp', CLASSPATH, 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', propsFile, '--ignore-formatted'],
-    { encoding: 'utf8' },
-  );
-  if (format.status !== 0) throw new InfraError(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
+  if (!previous) {
+    const format = spawnSync(
+      'java',
+      [log4j, '-cp', CLASSPATH, 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', propsFile, '--ignore-formatted'],
+      { encoding: 'utf8' },
+    );
+    if (format.status !== 0) throw new InfraError(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
+  }
 
   const out = openSync(stdoutFile, 'a');
   const child = spawn('java', [...JVM_OPTS, log4j, '-cp', CLASSPATH, 'kafka.Kafka', propsFile], {

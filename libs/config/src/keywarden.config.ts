@@ -38,6 +38,8 @@ export type KeywardenConfig = Readonly<{
   /** Production key material; unset = generated once under dataDir/keys (embedded mode). */
   secrets: Readonly<{ pepperBase64: string | null; kekBase64: string | null; signingKeysJson: string | null }>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Prefix of Kafka topics, consumer groups and Redis keys: deployments sharing a cluster. */
+  namespace: string | null;
 }>;
 
 export class ConfigError extends Error {
@@ -116,6 +118,10 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
   }
   const logLevel = (text(env, 'LOG_LEVEL') ?? 'info') as KeywardenConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const namespace = text(env, 'KEYWARDEN_NAMESPACE');
+  if (namespace !== null && !/^[a-z0-9][a-z0-9-]{0,31}$/.test(namespace)) {
+    throw new ConfigError('KEYWARDEN_NAMESPACE', 'must be 1-32 lowercase letters, digits or "-"');
+  }
 
   return {
     dataDir,
@@ -140,6 +146,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
       signingKeysJson: text(env, 'KEYWARDEN_SIGNING_KEYS'),
     },
     logLevel,
+    namespace,
   };
 }
 

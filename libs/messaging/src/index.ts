@@ -3,3 +3,4 @@ export * from './consumer-failure';
 export * from './messaging-logger';
 export * from './in-process-message-bus.adapter';
 export * from './kafka-message-bus.adapter';
+export * from './namespaced-message-bus';

@@ -6,7 +6,7 @@ import { Clock, SystemClock } from '@keywarden/clock';
 import { KeywardenConfig } from '@keywarden/config';
 import { createEventStore, EventStore } from '@keywarden/event-store';
 import { ActiveKeyCache, InMemoryActiveKeyCache, RedisActiveKeyCache } from '@keywarden/key-cache';
-import { InProcessMessageBus, KafkaMessageBus, MessageBus } from '@keywarden/messaging';
+import { InProcessMessageBus, KafkaMessageBus, MessageBus, MessagingLogger, NamespacedMessageBus } from '@keywarden/messaging';
 import { createLogger } from '@keywarden/observability';
 import { AdminTokenVerifier, DevelopmentIssuer } from '@keywarden/auth';
 import {
@@ -91,17 +91,36 @@ export class Infrastructure {
   }
 
   messageBus(): MessageBus {
-    this.bus ??= this.config.kafkaBrokers
-      ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}` })
-      : new InProcessMessageBus();
+    if (!this.bus) {
+      const bus = this.config.kafkaBrokers
+        ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}`, logger: this.messagingLogger() })
+        : new InProcessMessageBus({ logger: this.messagingLogger() });
+      this.bus = this.config.namespace ? new NamespacedMessageBus(bus, this.config.namespace) : bus;
+    }
     return this.bus;
   }
 
   activeKeyCache(): Promise<ActiveKeyCache> {
     this.cache ??= this.config.redisUrl
-      ? this.redis().then((client) => new RedisActiveKeyCache(client))
+      ? this.redis().then((client) => new RedisActiveKeyCache(client, { prefix: this.redisKeyPrefix }))
       : Promise.resolve(new InMemoryActiveKeyCache());
     return this.cache;
+  }
+
+  /** Every Redis key Keywarden writes starts with this. */
+  get redisKeyPrefix(): string {
+    return this.config.namespace ? `kw:${this.config.namespace}:` : 'kw:';
+  }
+
+  /** The bus's own messages (retries, dead letters) in the same JSON stream as everything else. */
+  private messagingLogger(): MessagingLogger {
+    const logger = this.logger('messaging');
+    return {
+      debug: (message, fields) => logger.debug(fields ?? {}, message),
+      log: (message, fields) => logger.info(fields ?? {}, message),
+      warn: (message, fields) => logger.warn(fields ?? {}, message),
+      error: (message, fields) => logger.error(fields ?? {}, message),
+    };
   }
 
   /**

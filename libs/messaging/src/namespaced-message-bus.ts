@@ -1,0 +1,37 @@
+import { ConsumerHandle, ConsumerOptions, MessageBus, OutgoingMessage, TopicSpec } from './message-bus.port';
+
+/**
+ * Prefixes every topic and consumer group with a namespace, so several Keywarden deployments (or
+ * test runs) share one Kafka cluster without seeing each other's messages. Handlers see the
+ * un-prefixed topic names the contracts declare.
+ */
+export class NamespacedMessageBus implements MessageBus {
+  constructor(
+    private readonly inner: MessageBus,
+    private readonly namespace: string,
+  ) {}
+
+  private readonly to = (topic: string): string => `${this.namespace}.${topic}`;
+  private readonly from = (topic: string): string => (topic.startsWith(`${this.namespace}.`) ? topic.slice(this.namespace.length + 1) : topic);
+
+  ensureTopics(specs: TopicSpec[]): Promise<void> {
+    return this.inner.ensureTopics(specs.map((s) => ({ ...s, topic: this.to(s.topic) })));
+  }
+
+  publish(messages: OutgoingMessage[]): Promise<void> {
+    return this.inner.publish(messages.map((m) => ({ ...m, topic: this.to(m.topic) })));
+  }
+
+  subscribe(options: ConsumerOptions): Promise<ConsumerHandle> {
+    return this.inner.subscribe({
+      ...options,
+      groupId: `${this.namespace}.${options.groupId}`,
+      topics: options.topics.map(this.to),
+      handler: (message) => options.handler({ ...message, topic: this.from(message.topic) }),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
