@@ -9,7 +9,7 @@ import {
 } from '../messages/notification-messages';
 import { RingContext } from './ring-context';
 
-export type PlannedMail = RenderedMail & Readonly<{ to: readonly string[] }>;
+export type PlannedMail = RenderedMail & Readonly<{ to: readonly string[]; headers?: Readonly<Record<string, string>> }>;
 
 export type Plan = Readonly<{ kind: 'send'; mail: PlannedMail }> | Readonly<{ kind: 'skip'; reason: string }>;
 

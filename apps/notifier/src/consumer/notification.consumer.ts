@@ -126,7 +126,7 @@ export class NotificationConsumer implements OnApplicationBootstrap, OnApplicati
     const style = dateTimeStyleOf((await this.settings.get(request.orgId)).isoUtcTimestamps);
     // The requesting admin only, never the organisation's notification list.
     const mail = revealCodeMail({ orgId: request.orgId, keyHint: request.keyHint, code, expiresAt: request.expiresAt }, style);
-    return { kind: 'send', mail: { ...mail, to: [request.recipient] } };
+    return { kind: 'send', mail: { ...mail, to: [request.recipient], headers: { 'X-Keywarden-Reveal-Request-Id': request.revealRequestId } } };
   }
 
   private async deliver(envelope: Envelope, mail: PlannedMail): Promise<void> {
@@ -145,7 +145,7 @@ export class NotificationConsumer implements OnApplicationBootstrap, OnApplicati
       sent = await this.transport.send({
         ...mail,
         messageId: `<${eventId}@keywarden>`,
-        headers: { 'X-Keywarden-Event-Id': eventId, 'X-Keywarden-Org': envelope.orgId, 'X-Keywarden-Notification': envelope.type },
+        headers: { ...mail.headers, 'X-Keywarden-Event-Id': eventId, 'X-Keywarden-Org': envelope.orgId, 'X-Keywarden-Notification': envelope.type },
       });
     } catch (error) {
       await this.ledger.release(eventId, claim.token).catch(() => undefined);

@@ -1,0 +1,72 @@
+import { Actor, DEFAULT_SETTINGS, KeyRingEvent } from '@keywarden/contracts';
+import { planLifecycleMail, PlannedMail } from './notification-planner';
+import { ringContextOf } from './ring-context';
+
+const alice: Actor = { sub: 'u-1', email: 'Alice@Acme.test' };
+const bob: Actor = { sub: 'u-2', email: 'bob@acme.test' };
+const scheduler: Actor = { sub: 'keywarden:scheduler', email: null };
+const material = { alg: 'A256GCM', dataKeyId: 'd', iv: 'i', ciphertext: 'c', tag: 't' } as const;
+
+const issued = (keyId: string, hint: string, at: string, expiresAt: string | null, actor: Actor, replaces: string | null = null): KeyRingEvent => ({
+  type: 'KeyIssued',
+  data: { orgId: 'acme', keyId, fingerprint: '0'.repeat(64), hint, material, issuedAt: at, expiresAt, reason: replaces ? 'scheduled-rotation' : 'initial', replaces, actor },
+});
+
+function plan(events: KeyRingEvent[], settings = DEFAULT_SETTINGS): PlannedMail | string {
+  const result = planLifecycleMail(events[events.length - 1], ringContextOf(events), settings);
+  return result.kind === 'send' ? result.mail : result.reason;
+}
+
+describe('notification planner', () => {
+  const first = issued('key_a', 'kw_…aaaa', '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', alice);
+  const rotated = issued('key_b', 'kw_…bbbb', '2026-12-02T00:00:00.000Z', '2027-12-02T00:00:00.000Z', scheduler, 'key_a');
+  const scheduledRevoke: KeyRingEvent = {
+    type: 'KeyRevoked',
+    data: { orgId: 'acme', keyId: 'key_a', revokedAt: '2026-12-02T00:00:00.000Z', graceEndsAt: '2027-01-01T00:00:00.000Z', kind: 'scheduled', reason: null, replacedBy: 'key_b', actor: scheduler },
+  };
+  const notice = (lastUsedAt?: string | null): KeyRingEvent => ({
+    type: 'ExpiryNoticeIssued',
+    data: { orgId: 'acme', keyId: 'key_a', noticedAt: '2026-12-02T00:00:00.000Z', acceptUntil: '2027-01-01T00:00:00.000Z', daysBefore: 30, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}) },
+  });
+
+  it('falls back to every admin who acted on the ring (lower-cased, once each), never to the scheduler', () => {
+    const revealed: KeyRingEvent = { type: 'KeyRevealed', data: { orgId: 'acme', keyId: 'key_a', revealedAt: '2026-02-01T00:00:00.000Z', revealRequestId: 'rvl_1', actor: bob } };
+    const mail = plan([first, revealed, { ...first, data: { ...first.data, keyId: 'key_x' } }, rotated, scheduledRevoke]) as PlannedMail;
+    expect(mail.to).toEqual(['alice@acme.test', 'bob@acme.test']);
+  });
+
+  it('sends to the notification addresses when the organisation set some', () => {
+    const mail = plan([first], { ...DEFAULT_SETTINGS, notificationEmails: ['sec@acme.test'] }) as PlannedMail;
+    expect(mail.to).toEqual(['sec@acme.test']);
+  });
+
+  it('writes one rotation mail, on the revoke, naming both keys; nothing for the rotation\'s KeyIssued', () => {
+    expect(plan([first, rotated])).toMatch(/not notified/);
+    const mail = plan([first, rotated, scheduledRevoke]) as PlannedMail;
+    expect(mail.subject).toBe('API key rotated: kw_…bbbb replaces kw_…aaaa');
+    expect(mail.text).toContain('keeps working until 2027-01-01T00:00:00');
+    expect(mail.text).toContain('New key: kw_…bbbb (expires at 2027-12-02T00:00:00)');
+  });
+
+  it('says what to do in the expiry notice, or that nothing is needed when the key was never used', () => {
+    const used = plan([first, rotated, scheduledRevoke, notice('2026-11-30T08:00:00.000Z')]) as PlannedMail;
+    expect(used.text).toContain('It was last used at 2026-11-30T08:00:00.');
+    expect(used.text).toContain('What to do: copy the new key kw_…bbbb and replace kw_…aaaa');
+    const unused = plan([first, rotated, scheduledRevoke, notice(null)]) as PlannedMail;
+    expect(unused.text).toContain('never been used');
+    expect(unused.text).toContain('no action is required');
+    expect(unused.text).not.toContain('What to do');
+    // Notices recorded before "last used" existed: the usual advice.
+    expect((plan([first, notice()]) as PlannedMail).text).toContain('a new key is issued automatically before 2027-01-01T00:00:00');
+  });
+
+  it("uses the organisation's date-time format", () => {
+    const mail = plan([first], { ...DEFAULT_SETTINGS, isoUtcTimestamps: true }) as PlannedMail;
+    expect(mail.text).toContain('Expires: 2027-01-01T00:00:00Z');
+    expect(mail.html).toContain('2027-01-01T00:00:00Z');
+  });
+
+  it('skips a ring nobody with an address acted on', () => {
+    expect(plan([issued('key_a', 'kw_…aaaa', '2026-01-01T00:00:00.000Z', null, { sub: 'svc', email: null })])).toMatch(/no recipient/);
+  });
+});
