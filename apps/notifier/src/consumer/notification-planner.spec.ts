@@ -31,7 +31,7 @@ describe('notification planner', () => {
 
   it('falls back to every admin who acted on the ring (lower-cased, once each), never to the scheduler', () => {
     const revealed: KeyRingEvent = { type: 'KeyRevealed', data: { orgId: 'acme', keyId: 'key_a', revealedAt: '2026-02-01T00:00:00.000Z', revealRequestId: 'rvl_1', actor: bob } };
-    const mail = plan([first, revealed, { ...first, data: { ...first.data, keyId: 'key_x' } }, rotated, scheduledRevoke]) as PlannedMail;
+    const mail = plan([first, revealed, issued('key_x', 'kw_…xxxx', '2026-03-01T00:00:00.000Z', null, alice), rotated, scheduledRevoke]) as PlannedMail;
     expect(mail.to).toEqual(['alice@acme.test', 'bob@acme.test']);
   });
 
