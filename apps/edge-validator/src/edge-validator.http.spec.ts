@@ -157,7 +157,7 @@ describe('edge-validator HTTP behaviour', () => {
     it('refuses a missing, malformed, forged or deleted Secret with 401, a Bearer challenge, and the same words; the upstream sees nothing', async () => {
       const { keyId, secret } = await issueKey();
       const [header, payload, signature] = secret.split('.');
-      const forged = `${header}.${payload}.${Buffer.from(signature, 'base64url').map((b) => b ^ 1).toString('base64url')}`;
+      const forged = `${header}.${payload}.${Buffer.from(Buffer.from(signature, 'base64url').map((b) => b ^ 1)).toString('base64url')}`;
       const missing = await edge.get('/v1/things').expect(401);
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="keywarden", error="invalid_token"');
       expect(missing.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/Authorization: Bearer/) });
