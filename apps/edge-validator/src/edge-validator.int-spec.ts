@@ -15,11 +15,12 @@ jest.setTimeout(90_000);
 // and Secrets come from the registry's HTTP API; nothing is forged into Redis.
 describe('edge-validator on Kafka and Redis', () => {
   const upstream = new TestUpstream();
-  const infraEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, REDIS_URL: process.env.REDIS_URL! };
+  const run = `${process.pid}-${Date.now().toString(36)}`;
+  // Its own topics, consumer groups and Redis keys: no other test file's projection takes its messages.
+  const infraEnv = { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, REDIS_URL: process.env.REDIS_URL!, KEYWARDEN_NAMESPACE: `edge-int-${process.pid}` };
   const registry = new RegistrySide(infraEnv);
   let edgeHarness: EmbeddedHarness;
   let edge: ReturnType<typeof request>;
-  const run = `${process.pid}-${Date.now().toString(36)}`;
   let n = 0;
   let org = '';
 

@@ -23,20 +23,23 @@ end
 return 1
 `;
 
-/** One hash per organisation, `kw:usage:<orgId>`: keyId → last used. Shared by every registry instance. */
+/** One hash per organisation, `<prefix>usage:<orgId>`: keyId → last used. Shared by every registry instance. */
 class RedisLastUsedStore implements LastUsedStore {
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
     redis.defineCommand('kwAdvanceLastUsed', { numberOfKeys: 1, lua: ADVANCE });
   }
 
   async advance(orgId: string, lastUsed: ReadonlyArray<readonly [string, string]>): Promise<void> {
     if (lastUsed.length === 0) return;
-    await (this.redis as Redis & { kwAdvanceLastUsed(...args: string[]): Promise<number> }).kwAdvanceLastUsed(`kw:usage:${orgId}`, ...lastUsed.flat());
+    await (this.redis as Redis & { kwAdvanceLastUsed(...args: string[]): Promise<number> }).kwAdvanceLastUsed(`${this.prefix}usage:${orgId}`, ...lastUsed.flat());
   }
 
   async read(orgId: string, keyIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
     if (keyIds.length === 0) return new Map();
-    const values = await this.redis.hmget(`kw:usage:${orgId}`, ...keyIds);
+    const values = await this.redis.hmget(`${this.prefix}usage:${orgId}`, ...keyIds);
     return new Map(keyIds.flatMap((keyId, i) => (values[i] ? [[keyId, values[i]!] as const] : [])));
   }
 }
@@ -82,7 +85,7 @@ export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstra
 
   async onApplicationBootstrap(): Promise<void> {
     const shared = this.infra.config.redisUrl !== null;
-    this.store = shared ? new RedisLastUsedStore(await this.infra.redis()) : new InMemoryLastUsedStore();
+    this.store = shared ? new RedisLastUsedStore(await this.infra.redis(), this.infra.redisKeyPrefix) : new InMemoryLastUsedStore();
     await this.bus.ensureTopics([{ topic: Topics.keyUsage }]);
     this.consumer = await this.bus.subscribe({
       groupId: shared ? 'keywarden-key-registry-usage' : `keywarden-key-registry-usage-${randomUUID()}`,
