@@ -48,7 +48,10 @@ export function ensureKafkaLibs({ log = () => {} } = {}) {
   renameSync(partial, LIBS_DIR);
 }
 
-/** 16 random bytes as 22 characters of base64url: the format of a KRaft cluster id (no JVM start needed). */
+/**
+ * 16 random bytes as 22 characters of base64url: the format of a KRaft cluster id (no JVM start needed).
+ * It may start with '-', so it is passed as `--cluster-id=<id>`, never as a separate argument.
+ */
 const randomClusterId = () => randomBytes(16).toString('base64url');
 
 function serverProperties({ dataDir, port, controllerPort }) {
@@ -161,7 +164,7 @@ export async function startKafka({ runDir, log = () => {}, readyTimeoutMs = 60_0
   if (!previous) {
     const format = spawnSync(
       'java',
-      [log4j, '-cp', CLASSPATH, 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', propsFile, '--ignore-formatted'],
+      [log4j, '-cp', CLASSPATH, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, '-c', propsFile, '--ignore-formatted'],
       { encoding: 'utf8' },
     );
     if (format.status !== 0) throw new InfraError(`kafka storage format failed:\n${format.stdout}${format.stderr}`);

@@ -16,7 +16,13 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if tonumber(ARGV[1]) <= current then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[7])
-if ARGV[2] == 'put' then
+local op = ARGV[2]
+if op == 'put' and ARGV[6] ~= '' then
+  -- A key whose end is already past (a grace-0 revocation) is removed, not written to expire.
+  local time = redis.call('TIME')
+  if tonumber(ARGV[6]) <= tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then op = 'remove' end
+end
+if op == 'put' then
   local previous = redis.call('HGET', KEYS[2], ARGV[3])
   if previous and previous ~= ARGV[4] then redis.call('DEL', ARGV[8] .. previous) end
   redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
@@ -25,7 +31,7 @@ if ARGV[2] == 'put' then
   else
     redis.call('SET', ARGV[8] .. ARGV[4], ARGV[5], 'PXAT', ARGV[6])
   end
-elseif ARGV[2] == 'remove' then
+elseif op == 'remove' then
   local fingerprint = redis.call('HGET', KEYS[2], ARGV[3])
   if fingerprint then
     redis.call('DEL', ARGV[8] .. fingerprint)
