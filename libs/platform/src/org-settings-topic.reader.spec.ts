@@ -18,7 +18,7 @@ const settingsMessage = (orgId: string, settings: unknown, revision: number, cor
     orgId,
     streamId: `settings-${orgId}`,
     streamRevision: revision,
-    time: '2026-01-01T00:00:00.000Z',
+    time: new Date().toISOString(),
     correlationId,
   }),
 });
@@ -141,6 +141,21 @@ describe('OrgSettingsTopicReader (in-process bus)', () => {
     expect(changes.map((c) => [c.orgId, c.settings.rotationIntervalDays]).sort()).toEqual([
       ['acme', 11],
       ['beta', 20],
+    ]);
+  });
+
+  it('logs the start-up replay at debug and live changes at info', async () => {
+    await bus.ensureTopics([{ topic: Topics.settings, compacted: true }]);
+    const old = settingsMessage('acme', custom({ defaultGraceDays: 1 }), 0);
+    await bus.publish([{ ...old, headers: { ...old.headers, ce_time: '2020-01-01T00:00:00.000Z' } }]);
+    const { reader } = await startReader();
+    await waitFor(() => reader.current('acme').defaultGraceDays === 1);
+    await bus.publish([settingsMessage('acme', custom({ defaultGraceDays: 2 }), 1), settingsMessage('beta', custom({ defaultGraceDays: 3 }), 0)]);
+    await waitFor(() => reader.current('acme').defaultGraceDays === 2 && reader.current('beta').defaultGraceDays === 3);
+    const applied = logs.parsed().filter((l) => l.msg === 'organisation settings applied');
+    expect(applied.map((l) => [l.orgId, l.level]).sort()).toEqual([
+      ['acme', 'info'],
+      ['beta', 'info'],
     ]);
   });
 

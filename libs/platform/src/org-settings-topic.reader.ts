@@ -40,6 +40,7 @@ export class OrgSettingsTopicReader implements OrgSettingsReader {
   private readonly listeners = new Set<OrgSettingsListener>();
   private consumer?: ConsumerHandle;
   private starting?: Promise<void>;
+  private startedAtMs = Date.now();
 
   constructor(
     private readonly bus: MessageBus,
@@ -50,6 +51,7 @@ export class OrgSettingsTopicReader implements OrgSettingsReader {
   /** Subscribes (once); resolves when the consumer has joined and replays the topic from its beginning. */
   start(): Promise<void> {
     this.starting ??= (async () => {
+      this.startedAtMs = Date.now();
       // Compacted whoever creates it first, the settings service or a reader that starts before it.
       await this.bus.ensureTopics([{ topic: Topics.settings, compacted: true }]);
       this.consumer = await this.bus.subscribe({
@@ -105,7 +107,9 @@ export class OrgSettingsTopicReader implements OrgSettingsReader {
     this.latest.set(envelope.orgId, { settings, revision });
     const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: envelope.orgId };
     await runWithRequestContext(context, async () => {
-      this.logger.info({ revision }, 'organisation settings applied');
+      // The start-up replay of every organisation's settings is debug; live changes are info.
+      const replayed = held === undefined && Date.parse(envelope.time) < this.startedAtMs;
+      this.logger[replayed ? 'debug' : 'info']({ revision }, 'organisation settings applied');
       const change: OrgSettingsChange = {
         orgId: envelope.orgId,
         settings,
