@@ -80,12 +80,26 @@ const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
  * Some kafkajs admin calls (fetchOffsets among them) do not retry the errors that Kafka marks retriable,
  * such as NOT_COORDINATOR_FOR_GROUP while a coordinator moves or loads: retried here, a few times.
  */
+type KafkaJsError = { retriable?: boolean; type?: string; name?: string; cause?: unknown; originalError?: unknown };
+
+/**
+ * kafkajs marks transient broker answers as retriable, but wraps them when its own retries run
+ * out (KafkaJSNumberOfRetriesExceeded, with the cause inside): a topic another process just
+ * created answers UNKNOWN_TOPIC_OR_PARTITION until its metadata has spread, which is transient.
+ */
+function isTransient(error: unknown, depth = 0): boolean {
+  const e = error as KafkaJsError | undefined;
+  if (!e || depth > 3) return false;
+  if (e.retriable === true || e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || e.type === 'LEADER_NOT_AVAILABLE') return true;
+  return isTransient(e.cause, depth + 1) || isTransient(e.originalError, depth + 1);
+}
+
 async function retryTransient<T>(call: () => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (attempt >= attempts || (error as { retriable?: boolean }).retriable !== true) throw error;
+      if (attempt >= attempts || !isTransient(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt, { initialDelayMs: 100, maxDelayMs: 2_000 })));
     }
   }
@@ -125,9 +139,12 @@ export class KafkaMessageBus implements MessageBus {
     const missing = wanted.filter((t) => !existing.has(t.topic));
     // One request per topic: kafkajs reports a batch where some topics already exist as "nothing created"
     // and then skips waiting for the leaders of the ones it did create. Another process creating the same
-    // topic meanwhile is fine: createTopics resolves false on TOPIC_ALREADY_EXISTS.
+    // topic meanwhile is fine: createTopics resolves false on TOPIC_ALREADY_EXISTS. Waiting for the leaders
+    // can fail with a retriable UNKNOWN_TOPIC_OR_PARTITION while the new topic's metadata spreads: retried.
     await Promise.all(
-      missing.map((topic) => admin.createTopics({ topics: [{ ...topic, replicationFactor: -1 }], waitForLeaders: true })),
+      missing.map((topic) =>
+        retryTransient(() => admin.createTopics({ topics: [{ ...topic, replicationFactor: -1 }], waitForLeaders: true })),
+      ),
     );
     wanted.forEach((t) => this.knownTopics.add(t.topic));
   }
