@@ -73,7 +73,7 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: NOTIFICATION_BOX, useFactory: () => infra.keyMaterial().notificationBox },
   {
     provide: REVEAL_REQUEST_STORE,
-    useFactory: async () => (infra.config.redisUrl ? new RedisRevealRequestStore(await infra.redis()) : new InMemoryRevealRequestStore()),
+    useFactory: async () => (infra.config.redisUrl ? new RedisRevealRequestStore(await infra.redis(), `${infra.redisKeyPrefix}reveal`) : new InMemoryRevealRequestStore()),
   },
 ];
 

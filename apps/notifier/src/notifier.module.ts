@@ -33,7 +33,7 @@ const infrastructureProviders = (infra: Infrastructure, options: ResolvedNotifie
   },
   {
     provide: SENT_LEDGER,
-    useFactory: async () => (infra.config.redisUrl ? new RedisSentLedger(await infra.redis(), options.groupId) : new InMemorySentLedger()),
+    useFactory: async () => (infra.config.redisUrl ? new RedisSentLedger(await infra.redis(), `${infra.redisKeyPrefix}notifier:${options.groupId}:`) : new InMemorySentLedger()),
   },
   { provide: NOTIFIER_OPTIONS, useValue: options },
 ];

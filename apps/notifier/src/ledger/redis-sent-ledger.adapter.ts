@@ -20,11 +20,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-/** Keys are namespaced by the consumer group: one group, one "already sent" memory. */
+/** Keys are scoped to the consumer group (`keyPrefix` names it): one group, one "already sent" memory. */
 export class RedisSentLedger implements SentLedger {
   constructor(
     private readonly redis: Redis,
-    private readonly namespace: string,
+    /** e.g. `kw:notifier:keywarden-notifier:` */
+    private readonly keyPrefix: string,
   ) {}
 
   async claim(eventId: string, ttlMs: number): Promise<ClaimResult> {
@@ -46,10 +47,10 @@ export class RedisSentLedger implements SentLedger {
   }
 
   private sentKey(eventId: string): string {
-    return `keywarden:notifier:${this.namespace}:sent:${eventId}`;
+    return `${this.keyPrefix}sent:${eventId}`;
   }
 
   private claimKey(eventId: string): string {
-    return `keywarden:notifier:${this.namespace}:claim:${eventId}`;
+    return `${this.keyPrefix}claim:${eventId}`;
   }
 }

@@ -45,7 +45,8 @@ return {'wrong', tonumber(ARGV[6]) - attempts}
 export class RedisRevealRequestStore implements RevealRequestStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'keywarden:reveal',
+    /** e.g. `kw:reveal` */
+    private readonly prefix: string,
   ) {}
 
   async admit(who: string, nowMs: number, limit: number, windowMs: number): Promise<Admission> {

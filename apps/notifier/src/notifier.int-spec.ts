@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DAY_MS } from '@keywarden/clock';
+import { loadConfig } from '@keywarden/config';
+import { deadLetterTopic, envelopeToHeaders, REVEAL_CODE_ISSUED_TYPE, revealCodeAad, RevealCodeIssued, Topics } from '@keywarden/contracts';
+import { DLQ_HEADERS, IncomingMessage, MessageBus } from '@keywarden/messaging';
+import { Infrastructure, RunningService } from '@keywarden/platform';
+import { EmbeddedHarness } from '../../../test/support/embedded-harness';
+import { ReceivedMail, SmtpTestServer } from '../../../test/support/smtp-test-server';
+import { waitFor } from '../../../test/support/wait-for';
+import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
+import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
+import { startSettings } from '../../settings/src/settings.service';
+import { startNotifier } from './notifier.service';
+
+// The notifier and the reveal flow on the production adapters: a real Kafka broker and Redis (from the
+// Jest global setup) and a real SMTP server started here. The services run in this process, over HTTP,
+// on their own namespace of topics, groups and Redis keys; time moves with the ManualClock.
+jest.setTimeout(90_000);
+
+const header = (mail: ReceivedMail, name: string): string | undefined => {
+  const value = mail.headers.get(name.toLowerCase());
+  return value === undefined ? undefined : String(value);
+};
+const codeIn = (text: string): string => /^ {4}(\d{6})$/m.exec(text)?.[1] ?? '';
+
+/** Everything on a set of topics (and their dead letters), read back from the beginning with a group of its own. */
+async function readTopics(bus: MessageBus, topics: string[]): Promise<{ messages: IncomingMessage[]; stop: () => Promise<void> }> {
+  const all = [...topics, ...topics.map(deadLetterTopic)];
+  await bus.ensureTopics(topics.map((topic) => ({ topic })));
+  const messages: IncomingMessage[] = [];
+  const handle = await bus.subscribe({ groupId: `reader-${randomUUID()}`, topics: all, fromBeginning: true, handler: async (m) => void messages.push(m) });
+  return { messages, stop: () => handle.stop() };
+}
+
+describe('notifier and reveal on real Kafka, Redis and SMTP', () => {
+  const namespace = `ntf-${randomUUID().slice(0, 8)}`;
+  const smtp = new SmtpTestServer();
+  let harness: EmbeddedHarness;
+  let registry: ReturnType<typeof request>;
+  let settingsApi: ReturnType<typeof request>;
+  let env: Record<string, string>;
+  /** Every code, API key and Secret this file sees: none may appear in a log line or a Kafka message. */
+  const secrets = new Set<string>();
+  let counter = 0;
+  let org = '';
+
+  beforeAll(async () => {
+    await smtp.start();
+    env = {
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+      REDIS_URL: process.env.REDIS_URL!,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      KEYWARDEN_NAMESPACE: namespace,
+      NOTIFIER_MAX_SEND_ATTEMPTS: '3',
+      SCHEDULER_TICK_MS: '100',
+    };
+    harness = new EmbeddedHarness({ start: '2026-03-01T10:00:00.000Z', env });
+    await harness.start(startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry);
+    registry = request(harness.url('key-registry'));
+    settingsApi = request(harness.url('settings'));
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await smtp.stop();
+  });
+
+  beforeEach(() => {
+    org = `${namespace}-org-${++counter}`;
+  });
+
+  const tokenOf = (name = 'admin') => harness.token(org, 'admin', `${name}@${org}.test`);
+  const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const mailsOf = (orgId = org) => smtp.messages.filter((m) => header(m, 'x-keywarden-org') === orgId);
+  const mailOf = (subject: string | RegExp, orgId = org) =>
+    smtp.waitFor((m) => header(m, 'x-keywarden-org') === orgId && (typeof subject === 'string' ? m.subject === subject : subject.test(m.subject)), 30_000);
+
+  async function issue(token: string): Promise<{ keyId: string; hint: string }> {
+    const { body } = await registry.post(`/v1/orgs/${org}/keys`).set(as(token)).send({}).expect(201);
+    secrets.add(body.secret);
+    secrets.add(JSON.parse(Buffer.from(body.secret.split('.')[1], 'base64url').toString()).client_secret);
+    return body.key;
+  }
+
+  it('a new admin views a key: asks for a code, reads it from the mail, gets the Secret; wrong codes, lockout, reuse and expiry', async () => {
+    const token = await tokenOf();
+    const key = await issue(token);
+    const ask = () => registry.post(`/v1/orgs/${org}/keys/${key.keyId}/reveal-requests`).set(as(token)).send();
+    const reveal = (requestId: string, code: string) => registry.post(`/v1/orgs/${org}/keys/${key.keyId}/reveal`).set(as(token)).send({ requestId, code });
+    const codeFor = async (requestId: string) => {
+      const mail = await smtp.waitFor((m) => header(m, 'x-keywarden-reveal-request-id') === requestId, 30_000);
+      expect(mail.envelope.to).toEqual([`admin@${org}.test`]);
+      const code = codeIn(mail.text);
+      secrets.add(code);
+      return code;
+    };
+    const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+
+    const asked = (await ask().expect(202)).body;
+    expect(asked).toMatchObject({ expiresAt: '2026-03-01T10:10:00', sentTo: `a***n@${org}.test` });
+    const code = await codeFor(asked.requestId);
+    const revealed = (await reveal(asked.requestId, code).expect(200)).body;
+    secrets.add(revealed.secret);
+    expect(revealed.key.keyId).toBe(key.keyId);
+    expect(secrets.has(JSON.parse(Buffer.from(revealed.secret.split('.')[1], 'base64url').toString()).client_secret)).toBe(true);
+    expect((await reveal(asked.requestId, code).expect(410)).body.details.code).toBe('REVEAL_REQUEST_USED');
+
+    const second = (await ask().expect(202)).body.requestId;
+    const secondCode = await codeFor(second);
+    for (const attemptsLeft of [4, 3, 2, 1]) expect((await reveal(second, wrong(secondCode)).expect(401)).body.details.attemptsLeft).toBe(attemptsLeft);
+    await reveal(second, wrong(secondCode)).expect(429);
+    await reveal(second, secondCode).expect(429);
+
+    const third = (await ask().expect(202)).body.requestId;
+    const thirdCode = await codeFor(third);
+    harness.clock.advance(10 * 60 * 1000);
+    expect((await reveal(third, thirdCode).expect(410)).body.details.code).toBe('REVEAL_REQUEST_EXPIRED');
+
+    // Five codes per admin per 15 minutes (counted in Redis, on the ManualClock).
+    await ask().expect(202);
+    await ask().expect(202);
+    const limited = await ask().expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('sends each lifecycle message once, to the right people, with the right content', async () => {
+    const first = await tokenOf();
+    const second = await tokenOf('second');
+    const key = await issue(first);
+    const revoked = (await registry.post(`/v1/orgs/${org}/keys/${key.keyId}/revoke`).set(as(second)).send({ grace: 'P7D' }).expect(200)).body;
+    secrets.add(revoked.secret);
+    await registry.post(`/v1/orgs/${org}/keys/${revoked.issued.keyId}/remove-expiration`).set(as(first)).expect(200);
+
+    const issuedMail = await mailOf(`New API key ${key.hint} issued`);
+    expect(issuedMail.envelope.to).toEqual([`admin@${org}.test`]);
+    const revokedMail = await mailOf(`API key ${key.hint} revoked`);
+    expect(revokedMail.envelope.to.sort()).toEqual([`admin@${org}.test`, `second@${org}.test`]);
+    expect(revokedMail.text).toContain(`by second@${org}.test`);
+    expect(revokedMail.text).toContain(`Replacement: ${revoked.issued.hint}`);
+    expect(revokedMail.html).toContain(revoked.issued.hint);
+    // The last change of the ring: once it is here, every earlier one was handled (one partition per organisation).
+    const neverMail = await mailOf(`API key ${revoked.issued.hint} set to never expire`);
+    expect(neverMail.text).toContain("We don't recommend");
+
+    expect(mailsOf().map((m) => m.subject).sort()).toEqual([issuedMail.subject, revokedMail.subject, neverMail.subject].sort());
+    const eventIds = mailsOf().map((m) => header(m, 'x-keywarden-event-id'));
+    expect(new Set(eventIds).size).toBe(eventIds.length);
+    expect(mailsOf().every((m) => m.messageId === `<${header(m, 'x-keywarden-event-id')}@keywarden>`)).toBe(true);
+  });
+
+  it("sends to the organisation's notification addresses, in its date-time format", async () => {
+    const token = await tokenOf();
+    await settingsApi
+      .patch(`/v1/orgs/${org}/settings`)
+      .set(as(token))
+      .send({ notificationEmails: [`security@${org}.test`], isoUtcTimestamps: true })
+      .expect(200);
+    await waitFor(async () => (await (await harness.infra.orgSettings()).get(org)).isoUtcTimestamps, { timeoutMs: 20_000 });
+    const key = await issue(token);
+    const mail = await mailOf(`New API key ${key.hint} issued`);
+    expect(mail.envelope.to).toEqual([`security@${org}.test`]);
+    expect(mail.text).toContain('Expires: 2027-03-01T10:10:00Z');
+  });
+
+  describe('with a notifier of its own (its own namespace, SMTP server and mail)', () => {
+    const started: Array<{ infra: Infrastructure; service?: RunningService }> = [];
+    const ownSmtp = new SmtpTestServer();
+
+    beforeAll(async () => ownSmtp.start());
+    afterAll(async () => {
+      for (const { infra, service } of started.reverse()) {
+        await service?.close().catch(() => undefined);
+        await infra.close();
+      }
+      await ownSmtp.stop();
+    });
+    beforeEach(() => ownSmtp.acceptAll());
+
+    /** Same data folder as the harness (so the same KEK opens the codes), its own namespace. */
+    function infraFor(name: string, ns: string, smtpPort: number): Infrastructure {
+      const config = loadConfig({ ...env, KEYWARDEN_DATA_DIR: harness.dataDir, KEYWARDEN_NAMESPACE: ns, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, LOG_LEVEL: 'info' });
+      const infra = new Infrastructure(config, name, { clock: harness.clock, logDestination: harness.logs });
+      started.push({ infra });
+      return infra;
+    }
+
+    async function publishCode(infra: Infrastructure, recipient = `admin@${org}.test`): Promise<string> {
+      const revealRequestId = `rvl_${randomUUID().replace(/-/g, '')}`;
+      const code = String(100_000 + Math.floor(Math.random() * 900_000));
+      secrets.add(code);
+      const data: RevealCodeIssued = {
+        orgId: org,
+        keyId: 'key_0123456789abcdef0123',
+        keyHint: 'kw_…abcd',
+        revealRequestId,
+        recipient,
+        issuedAt: harness.clock.now().toISOString(),
+        expiresAt: new Date(harness.clock.now().getTime() + 600_000).toISOString(),
+        sealedCode: infra.keyMaterial().notificationBox.seal(code, revealCodeAad({ orgId: org, revealRequestId, recipient })),
+      };
+      const id = randomUUID();
+      await infra.messageBus().ensureTopics([{ topic: Topics.notifications }]);
+      await infra.messageBus().publish([
+        {
+          topic: Topics.notifications,
+          key: org,
+          value: JSON.stringify(data),
+          headers: envelopeToHeaders({ id, type: REVEAL_CODE_ISSUED_TYPE, source: 'test', schemaVersion: 1, orgId: org, time: data.issuedAt }),
+        },
+      ]);
+      return id;
+    }
+
+    const received = (eventId: string) => ownSmtp.messages.filter((m) => header(m, 'x-keywarden-event-id') === eventId);
+
+    it('does not send a message again when the notifier was stopped after sending it and before committing it', async () => {
+      const ns = `${namespace}-kill`;
+      let crashed: Promise<void> | undefined;
+      const first = infraFor('notifier-a', ns, ownSmtp.port);
+      const a = await startNotifier(first, {
+        groupId: 'crash-test',
+        // The worst moment: mail accepted and recorded, offset not committed. The process "dies" here.
+        afterDelivery: async () => {
+          crashed ??= a.close();
+          throw new Error('simulated crash before the commit');
+        },
+      });
+      const eventId = await publishCode(first);
+      await waitFor(() => received(eventId).length === 1 && crashed !== undefined, { timeoutMs: 30_000, description: 'the mail, then the crash' });
+      await crashed;
+
+      // The next instance of the group gets the uncommitted message again, and does not send it.
+      const second = infraFor('notifier-b', ns, ownSmtp.port);
+      started.push({ infra: second, service: await startNotifier(second, { groupId: 'crash-test' }) });
+      await waitFor(() => harness.logs.parsed().find((l) => l.msg === 'already sent: not sent again' && l.eventId === eventId), {
+        timeoutMs: 45_000,
+        description: 'the redelivery to be recognised',
+      });
+      // And it goes on with the next message normally.
+      const next = await publishCode(second);
+      await waitFor(() => received(next).length === 1, { timeoutMs: 30_000 });
+      expect(received(eventId)).toHaveLength(1);
+      expect(received(next)).toHaveLength(1);
+    });
+
+    it('retries while the SMTP server fails, then dead-letters with the reason; a refusal for good is dead-lettered at once', async () => {
+      const ns = `${namespace}-fail`;
+      const down = new SmtpTestServer();
+      await down.start();
+      const downPort = down.port;
+      await down.stop(); // nothing listens there now: every connection is refused
+      const flakyInfra = infraFor('notifier-flaky', ns, ownSmtp.port);
+      started.push({ infra: flakyInfra, service: await startNotifier(flakyInfra, { groupId: 'flaky' }) });
+      const dlq = await readTopics(flakyInfra.messageBus(), [Topics.notifications]);
+      try {
+        // Two transient refusals, then accepted: sent once, not dead-lettered.
+        ownSmtp.rejectWith({ code: 451, message: 'Try again later', times: 2 });
+        const transient = await publishCode(flakyInfra);
+        await waitFor(() => received(transient).length === 1, { timeoutMs: 30_000 });
+        expect(ownSmtp.rejected).toBeGreaterThanOrEqual(2);
+
+        // A permanent refusal: dead-lettered at once.
+        ownSmtp.rejectWith({ code: 550, message: 'Mailbox unavailable', times: 1 });
+        const refused = await publishCode(flakyInfra);
+        const refusedDead = await waitFor(() => dlq.messages.find((m) => m.topic === deadLetterTopic(Topics.notifications) && m.headers.ce_id === refused), { timeoutMs: 30_000 });
+        expect(refusedDead.headers[DLQ_HEADERS.error]).toMatch(/refused the message for good: SMTP 550/);
+        expect(refusedDead.headers[DLQ_HEADERS.sourceTopic]).toBe(`${ns}.${Topics.notifications}`);
+      } finally {
+        await dlq.stop();
+      }
+
+      // The server is down: three attempts with backoff, then the dead-letter topic with the reason.
+      const downInfra = infraFor('notifier-down', `${ns}-down`, downPort);
+      started.push({ infra: downInfra, service: await startNotifier(downInfra, { groupId: 'down' }) });
+      const downDlq = await readTopics(downInfra.messageBus(), [Topics.notifications]);
+      try {
+        const lost = await publishCode(downInfra);
+        const dead = await waitFor(() => downDlq.messages.find((m) => m.topic === deadLetterTopic(Topics.notifications) && m.headers.ce_id === lost), { timeoutMs: 45_000 });
+        expect(dead.headers[DLQ_HEADERS.error]).toMatch(/mail not delivered after 3 attempts: ECONNREFUSED/);
+        const retries = harness.logs.parsed().filter((l) => l.msg === 'mail not sent: will retry' && l.eventId === lost);
+        expect(retries.map((l) => l.attempt)).toEqual([1, 2]);
+      } finally {
+        await downDlq.stop();
+      }
+    });
+  });
+
+  it('rotates on schedule: the rotation and the 30-day notice reach the admins once', async () => {
+    const token = await tokenOf();
+    const key = await issue(token);
+    await mailOf(`New API key ${key.hint} issued`);
+    harness.clock.advance(335 * DAY_MS);
+    const rotated = await mailOf(/^API key rotated: /);
+    const notice = await mailOf(/ stops working at /);
+    expect(rotated.envelope.to).toEqual([`admin@${org}.test`]);
+    expect(notice.text).toContain('in 30 days');
+    expect(notice.text).toContain('never been used');
+    expect(mailsOf().filter((m) => /rotated|stops working/.test(m.subject))).toHaveLength(2);
+  });
+
+  it('never lets a code, a key or a Secret into a log line or a Kafka message', async () => {
+    expect(secrets.size).toBeGreaterThanOrEqual(8);
+    const topics = await readTopics(harness.infra.messageBus(), [Topics.keyLifecycle, Topics.notifications, Topics.settings, Topics.cacheInvalidations]);
+    try {
+      // Read until this file's own messages are all there: the last rotation's notice is among the last.
+      await waitFor(() => topics.messages.some((m) => m.headers.ce_type === 'ExpiryNoticeIssued') && topics.messages.some((m) => m.headers.ce_type === REVEAL_CODE_ISSUED_TYPE), {
+        timeoutMs: 30_000,
+      });
+      const kafka = topics.messages.map((m) => `${m.key}\n${m.value}\n${JSON.stringify(m.headers)}`).join('\n');
+      expect(topics.messages.length).toBeGreaterThan(10);
+      for (const secret of secrets) {
+        // A code is six digits: only as a number of its own, not inside a longer one (an offset, a time).
+        const pattern = new RegExp(`(?<![0-9])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`);
+        expect(harness.logs.text).not.toMatch(pattern);
+        expect(kafka).not.toMatch(pattern);
+      }
+    } finally {
+      await topics.stop();
+    }
+  });
+});
