@@ -2,6 +2,7 @@
 // Redis, started here once per run unless KAFKA_BROKERS / REDIS_URL already point at running ones.
 // Workers inherit process.env, so tests read the addresses from KAFKA_BROKERS and REDIS_URL.
 import { infraUp, jestInfraName } from './infra-run';
+import { ensureBuilt } from './service-process';
 
 type GlobalConfigLike = { selectProjects?: string[]; ignoreProjects?: string[] };
 type ProjectConfigLike = { displayName?: string | { name: string } };
@@ -40,6 +41,9 @@ export default async function globalSetup(globalConfig: GlobalConfigLike, projec
   const needed =
     NEEDS_INFRA.includes(nameOf(projectConfig) ?? '') || projectsToRun(globalConfig).some((p) => NEEDS_INFRA.includes(p));
   if (!needed) return;
+  // The e2e tier runs the compiled services as processes: build once here, before any worker
+  // starts, so parallel suites never build dist/ at the same time.
+  if (nameOf(projectConfig) === 'e2e' || projectsToRun(globalConfig).includes('e2e')) ensureBuilt();
   const kafka = !process.env.KAFKA_BROKERS;
   const redis = !process.env.REDIS_URL;
   if (!kafka && !redis) return;

@@ -82,10 +82,12 @@ export function describeMessageBusContract(adapter: string, { makeBus, testTimeo
         if (i % 2 === 0) for (const m of batch) await bus.publish([m]);
         else await bus.publish(batch);
       }
-      await c.waitForCount(sent.length);
+      // At least once: a rebalance under load may redeliver, so order is checked on first sightings.
+      await waitFor(() => new Set(c.received.map((m) => m.value)).size >= sent.length, { timeoutMs: 20_000, description: `${sent.length} distinct messages` });
       for (const key of keys) {
         const got = c.received.filter((m) => m.key === key);
-        expect(got.map((m) => m.value)).toEqual(sent.filter((m) => m.key === key).map((m) => m.value));
+        const firstSeen = [...new Set(got.map((m) => m.value))];
+        expect(firstSeen).toEqual(sent.filter((m) => m.key === key).map((m) => m.value));
         expect(new Set(got.map((m) => m.partition)).size).toBe(1);
       }
     }, testTimeoutMs);
