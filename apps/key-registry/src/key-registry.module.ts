@@ -24,6 +24,7 @@ import { KeyRingRepository } from './key-ring/key-ring.repository';
 import { KeyTablePresenter } from './key-ring/key-table.presenter';
 import { KeyUsageProjection } from './key-ring/key-usage.adapter';
 import { KEY_USAGE_READER } from './key-ring/key-usage.port';
+import { AuditHttpController } from './queries/audit/audit.http.controller';
 import { JwksHttpController, SIGNING_KEY_RING } from './queries/jwks/jwks.http.controller';
 import { ListKeysHttpController } from './queries/list-keys/list-keys.http.controller';
 import { SECRET_VERIFIER, TestKeyHttpController } from './queries/test-key/test-key.http.controller';
@@ -42,7 +43,7 @@ const commandControllers = [
   RequestRevealHttpController,
   RevealKeyHttpController,
 ];
-const queryControllers = [ListKeysHttpController, TestKeyHttpController, JwksHttpController];
+const queryControllers = [ListKeysHttpController, TestKeyHttpController, JwksHttpController, AuditHttpController];
 
 const keyRingProviders: Provider[] = [KeyRingRepository, KeyMaterialService, KeyTablePresenter];
 const relayProviders: Provider[] = [RelayCheckpointStore, KeyLifecycleRelay];

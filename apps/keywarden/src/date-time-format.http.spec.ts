@@ -23,6 +23,8 @@ const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 const LOOKS_LIKE_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 /** Fields that are date-times by name: each must be a date-time string or null, never anything else. */
 const DATE_TIME_FIELD = /(At|Until)$/;
+/** Named like one by API.md, but a list: the audit's key table at an instant. */
+const NOT_DATE_TIME_FIELDS = new Set(['stateAt']);
 
 type DateTimeField = { route: string; path: string; value: string };
 
@@ -48,7 +50,7 @@ function dateTimesIn(route: string, body: unknown, path = '$'): DateTimeField[] 
   if (Array.isArray(body)) return body.flatMap((item, i) => dateTimesIn(route, item, `${path}[${i}]`));
   if (body && typeof body === 'object') {
     return Object.entries(body).flatMap(([key, value]) => {
-      if (DATE_TIME_FIELD.test(key) && value !== null && !(typeof value === 'string' && LOOKS_LIKE_DATE_TIME.test(value))) {
+      if (DATE_TIME_FIELD.test(key) && !NOT_DATE_TIME_FIELDS.has(key) && value !== null && !(typeof value === 'string' && LOOKS_LIKE_DATE_TIME.test(value))) {
         throw new Error(`${route} ${path}.${key} should be a date-time or null, got ${JSON.stringify(value)}`);
       }
       return dateTimesIn(route, value, `${path}.${key}`);
@@ -125,6 +127,8 @@ describe('date-times in every JSON response follow the organisation’s isoUtcTi
     seen('GET /v1/orgs/:orgId/keys', await registry.get(`/v1/orgs/${org}/keys`).set(auth), 200);
     seen('DELETE /v1/orgs/:orgId/keys/:keyId', await registry.delete(`/v1/orgs/${org}/keys/${keyId}`).set(auth), 204);
     seen('GET /.well-known/jwks.json', await registry.get('/.well-known/jwks.json'), 200);
+    const audit = seen('GET /v1/orgs/:orgId/audit', await registry.get(`/v1/orgs/${org}/audit`).query({ at: harness.clock.now().toISOString() }).set(auth), 200).body;
+    expect(audit.stateAt).toHaveLength(1);
     // Error bodies are JSON responses too: none may carry a date-time in another format.
     seen('GET /v1/orgs/:orgId/keys/:keyId', await registry.get(`/v1/orgs/${org}/keys/${keyId}`).set(auth), 404);
     seen('POST /v1/orgs/:orgId/keys', await registry.post(`/v1/orgs/${org}/keys`).set(auth).send({}), 409);
@@ -150,7 +154,7 @@ describe('date-times in every JSON response follow the organisation’s isoUtcTi
 
     // Every date-time field kind of both services was seen, so none went unchecked.
     const kinds = new Set(on.fields.map((f) => f.path.replace(/\[\d+\]/g, '[]')));
-    for (const kind of ['$.updatedAt', '$.key.createdAt', '$.key.expiresAt', '$.key.acceptUntil', '$.revoked.revokedAt', '$.revoked.graceEndsAt', '$.checkedAt', '$.keys[].createdAt', '$.expiresAt']) {
+    for (const kind of ['$.updatedAt', '$.key.createdAt', '$.key.expiresAt', '$.key.acceptUntil', '$.revoked.revokedAt', '$.revoked.graceEndsAt', '$.checkedAt', '$.keys[].createdAt', '$.expiresAt', '$.events[].at', '$.events[].details.issuedAt', '$.events[].details.graceEndsAt', '$.stateAt[].createdAt']) {
       expect(kinds).toContain(kind);
     }
     expect(on.fields.length).toBeGreaterThanOrEqual(25);

@@ -4,8 +4,10 @@ import { KeyRingEvent, keyRingStream, parseKeyRingEvent } from '@keywarden/contr
 import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@keywarden/event-store';
 import { currentRequestId } from '@keywarden/observability';
 import { decide, fold, KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
+import { CHAIN_GENESIS, chainOf, chainValue } from './event-chain';
 
-export type LoadedKeyRing = Readonly<{ ring: KeyRing; revision: bigint | 'no_stream' }>;
+/** `chain`: the last event's chain value, which the next appended event hashes over. */
+export type LoadedKeyRing = Readonly<{ ring: KeyRing; revision: bigint | 'no_stream'; chain: string }>;
 export type CommandResult = Readonly<{ events: KeyRingEvent[]; ring: KeyRing; revision: bigint | 'no_stream' }>;
 
 /** Two admins changed the same ring at once; the loser retries with fresh state. */
@@ -28,23 +30,34 @@ export class KeyRingRepository {
   async load(orgId: string): Promise<LoadedKeyRing> {
     const recorded = await this.store.readStream(keyRingStream(orgId));
     const events = recorded.map((e) => parseKeyRingEvent(e.type, e.data));
-    return { ring: fold(events), revision: recorded.length === 0 ? 'no_stream' : recorded[recorded.length - 1].revision };
+    const last = recorded[recorded.length - 1];
+    return {
+      ring: fold(events),
+      revision: last === undefined ? 'no_stream' : last.revision,
+      chain: last === undefined ? CHAIN_GENESIS : (chainOf(last.metadata) ?? CHAIN_GENESIS),
+    };
   }
 
   async execute(orgId: string, command: KeyRingCommand): Promise<CommandResult> {
-    const { ring, revision } = await this.load(orgId);
+    const { ring, revision, chain } = await this.load(orgId);
     const events = decide(command, ring);
     if (events.length === 0) return { events, ring, revision };
     const requestId = currentRequestId();
     const causationId = randomUUID();
+    let previous = chain;
+    const chained = events.map((event) => {
+      previous = chainValue(previous, event.type, event.data);
+      return { event, chain: previous };
+    });
     try {
+      // The expected revision also guards the chain: a concurrent append would have moved its head.
       const appended = await this.store.appendToStream(
         keyRingStream(orgId),
-        events.map((event) => ({
+        chained.map(({ event, chain: value }) => ({
           eventId: randomUUID(),
           type: event.type,
           data: event.data,
-          metadata: { schemaVersion: 1, requestId, causationId, command: command.type },
+          metadata: { schemaVersion: 1, requestId, causationId, command: command.type, chain: value },
         })),
         revision,
       );

@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { AdminGuard } from '@keywarden/auth';
+import { EVENT_STORE, EventStore } from '@keywarden/event-store';
+import { visibleKeys } from '../../domain/key-ring.decider';
+import { OrgIdParam } from '../../key-ring/key-ring.http';
+import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
+import { toKeyView } from '../../key-ring/key.view';
+import { toAuditEntry } from './audit-entry';
+import { parseAuditWindow } from './audit-instant';
+import { AuditQueryDto } from './audit.query.dto';
+import { replayAudit } from './audit-replay';
+
+@Controller('v1/orgs/:orgId/audit')
+@UseGuards(AdminGuard)
+export class AuditHttpController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly presenter: KeyTablePresenter,
+  ) {}
+
+  /**
+   * The organisation's timeline, rebuilt by replaying its key ring; with `at`, also the key table
+   * as it stood then. Usage is not a ring event, so `lastUsedAt` of a past table is null.
+   */
+  @Get()
+  async audit(@OrgIdParam() orgId: string, @Query() query: AuditQueryDto) {
+    const window = parseAuditWindow(query);
+    const [{ orgs }, style] = await Promise.all([replayAudit(this.store, { orgId, ...window }), this.presenter.styleFor(orgId)]);
+    const org = orgs.get(orgId);
+    const events = (org?.records ?? []).map((record) => toAuditEntry(record, style));
+    if (!window.at) return { events };
+    const at = window.at.toISOString();
+    const stateAt = org?.ringAt ? visibleKeys(org.ringAt).map((key) => toKeyView(key, at, style, null)) : [];
+    return { events, stateAt };
+  }
+}
