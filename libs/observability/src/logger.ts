@@ -47,8 +47,9 @@ export function createLogger(service: string, level: LogLevel = 'info', destinat
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
+  // Nest's own "log" messages (modules initialised, routes mapped) are start-up detail: debug.
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    this.logger.debug({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
     this.logger.error({ context, trace }, String(message));
