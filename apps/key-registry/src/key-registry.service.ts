@@ -8,6 +8,9 @@ export async function startKeyRegistry(infra: Infrastructure): Promise<RunningSe
     logger: infra.logger('key-registry'),
     statusByCode: { ...REGISTRY_STATUS_BY_CODE, ...REVEAL_STATUS_BY_CODE },
     requestIdHeaderFor: infra.requestIdHeaderFor,
+    service: 'key-registry',
+    readiness: () => infra.readinessChecks(),
+    openApi: { title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },
   });
   await app.listen(infra.config.ports.registry, '0.0.0.0');
   return { name: 'key-registry', url: await app.getUrl(), close: () => app.close() };

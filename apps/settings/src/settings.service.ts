@@ -7,6 +7,9 @@ export async function startSettings(infra: Infrastructure): Promise<RunningServi
     logger: infra.logger('settings'),
     statusByCode: SETTINGS_STATUS_BY_CODE,
     requestIdHeaderFor: infra.requestIdHeaderFor,
+    service: 'settings',
+    readiness: () => infra.readinessChecks(),
+    openApi: { title: 'Keywarden settings', description: 'Per-organisation settings (API.md "Settings"): read and change them with an admin token of the organisation.' },
   });
   await app.listen(infra.config.ports.settings, '0.0.0.0');
   return { name: 'settings', url: await app.getUrl(), close: () => app.close() };

@@ -4,3 +4,4 @@ export * from './messaging-logger';
 export * from './in-process-message-bus.adapter';
 export * from './kafka-message-bus.adapter';
 export * from './namespaced-message-bus';
+export * from './kafka-readiness.probe';

@@ -2,3 +2,4 @@ export * from './request-context';
 export * from './logger';
 export * from './api-exception.filter';
 export * from './request-context.middleware';
+export * from './metrics';

@@ -3,36 +3,64 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
-import { ApiExceptionFilter, currentRequestId, NestPinoLogger, requestContextMiddleware, RequestIdHeaderLookup } from '@keywarden/observability';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiExceptionFilter, currentRequestId, httpMetricsMiddleware, NestPinoLogger, requestContextMiddleware, RequestIdHeaderLookup } from '@keywarden/observability';
+import { OpsModule } from './ops/ops.module';
+import { ReadinessSource } from './ops/readiness';
 
 export type HttpAppOptions = Readonly<{
   logger: Logger;
   /** Domain error code -> HTTP status, for the one exception filter. */
   statusByCode: Readonly<Record<string, number>>;
   requestIdHeaderFor: RequestIdHeaderLookup;
+  /** Names the service in metrics (`service` label). @default 'http' */
+  service?: string;
+  /** What /health/ready checks (Infrastructure.readinessChecks). @default nothing: ready when up */
+  readiness?: ReadinessSource;
+  /** OpenAPI document at /docs (and /docs-json) when given. */
+  openApi?: Readonly<{ title: string; description: string; version?: string }>;
 }>;
+
+/** Probes and scrapes: answered and counted, but not logged per request (they come every few seconds). */
+const isOpsPath = (url: string | undefined): boolean => url !== undefined && (url.startsWith('/health/') || url.startsWith('/metrics'));
 
 /**
  * Creates an admin HTTP service the same way for every app: JSON logs with the request id,
  * strict body validation (unknown fields refused), the API.md error body, graceful shutdown.
  */
 export async function createHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, {
+  const withOps: DynamicModule = { ...module, imports: [...(module.imports ?? []), OpsModule.forRoot(options.readiness ?? (() => []))] };
+  const app = await NestFactory.create<NestExpressApplication>(withOps, {
     logger: new NestPinoLogger(options.logger),
     bodyParser: false,
   });
   configureHttpApp(app, options);
+  if (options.openApi) setUpOpenApi(app, options.openApi);
   return app;
+}
+
+/** Swagger UI at /docs, the JSON document at /docs-json; admin routes take a bearer admin token. */
+function setUpOpenApi(app: INestApplication, openApi: NonNullable<HttpAppOptions['openApi']>): void {
+  const config = new DocumentBuilder()
+    .setTitle(openApi.title)
+    .setDescription(openApi.description)
+    .setVersion(openApi.version ?? '1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An admin token of the organisation (npm run admin-token in development)' })
+    .addSecurityRequirements('bearer')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
 }
 
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   express.useBodyParser('json', { limit: '64kb' });
+  app.use(httpMetricsMiddleware(options.service ?? 'http'));
   app.use(requestContextMiddleware(options.requestIdHeaderFor));
   app.use(
     pinoHttp({
       logger: options.logger,
+      autoLogging: { ignore: (req) => isOpsPath(req.url) },
       genReqId: () => currentRequestId() ?? 'none',
       customProps: () => ({}),
       serializers: {

@@ -5,3 +5,6 @@ export * from './running-service';
 export * from './org-settings-topic.reader';
 export * from './relay/event-store-relay';
 export * from './relay/relay-checkpoints';
+export * from './ops/readiness';
+export * from './ops/ops.module';
+export * from './ops/ops-http.server';

@@ -6,7 +6,7 @@ import { Clock, SystemClock } from '@keywarden/clock';
 import { KeywardenConfig } from '@keywarden/config';
 import { createEventStore, EventStore } from '@keywarden/event-store';
 import { ActiveKeyCache, InMemoryActiveKeyCache, RedisActiveKeyCache } from '@keywarden/key-cache';
-import { InProcessMessageBus, KafkaMessageBus, MessageBus, MessagingLogger, NamespacedMessageBus } from '@keywarden/messaging';
+import { InProcessMessageBus, KafkaMessageBus, KafkaReadinessProbe, MessageBus, MessagingLogger, NamespacedMessageBus } from '@keywarden/messaging';
 import { createLogger } from '@keywarden/observability';
 import { AdminTokenVerifier, DevelopmentIssuer } from '@keywarden/auth';
 import {
@@ -20,6 +20,7 @@ import {
   SqliteDataKeyStore,
 } from '@keywarden/crypto';
 import { OrgSettingsTopicReader } from './org-settings-topic.reader';
+import { ReadinessCheck } from './ops/readiness';
 
 export type InfrastructureOptions = Readonly<{
   /** Tests move time through a ManualClock. @default SystemClock */
@@ -54,6 +55,7 @@ export class Infrastructure {
   private dataKeyStore?: SqliteDataKeyStore;
   private tokenVerifier?: AdminTokenVerifier;
   private settingsReader?: Promise<OrgSettingsTopicReader>;
+  private kafkaProbe?: KafkaReadinessProbe;
   private readonly loggers = new Map<string, Logger>();
 
   readonly clock: Clock;
@@ -204,7 +206,28 @@ export class Infrastructure {
   /** The organisation's request-id header (seed E), for `requestContextMiddleware`. */
   readonly requestIdHeaderFor = async (orgId: string): Promise<string> => (await (await this.orgSettings()).get(orgId)).requestIdHeader;
 
+  /**
+   * What /health/ready checks: each connection this process opened so far (a service opens what it
+   * uses while it starts). The store answers a cheap read, Kafka an admin describeCluster on its
+   * own connection, each Redis connection a PING. The embedded adapters are always ready.
+   */
+  readinessChecks(): ReadinessCheck[] {
+    const checks: ReadinessCheck[] = [];
+    const store = this.store;
+    if (store) checks.push({ name: 'eventStore', check: async () => void (await store.readLastEvent('keywarden-readiness-probe')) });
+    const brokers = this.config.kafkaBrokers;
+    if (this.bus && brokers) {
+      this.kafkaProbe ??= new KafkaReadinessProbe(brokers, `keywarden-${this.processName}`);
+      const probe = this.kafkaProbe;
+      checks.push({ name: 'kafka', check: () => probe.check() });
+    }
+    const clients = [...this.redisClients];
+    if (clients.length > 0) checks.push({ name: 'redis', check: async () => void (await Promise.all(clients.map((c) => c.ping()))) });
+    return checks;
+  }
+
   async close(): Promise<void> {
+    await this.kafkaProbe?.close();
     const reader = this.settingsReader;
     this.settingsReader = undefined;
     await reader?.then((r) => r.stop()).catch(() => undefined);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { orgIdOfStream } from '@keywarden/contracts';
 import { EventStore, RecordedEvent, Subscription } from '@keywarden/event-store';
 import { MessageBus, OutgoingMessage, TopicSpec } from '@keywarden/messaging';
-import { runWithRequestContext } from '@keywarden/observability';
+import { observeGauge, runWithRequestContext } from '@keywarden/observability';
 import { RelayCheckpoints } from './relay-checkpoints';
 
 /** What one relay publishes: which streams it follows and the messages each recorded event becomes. */
@@ -31,6 +31,9 @@ export const requestIdOf = (event: RecordedEvent): string | undefined =>
 export const causationIdOf = (event: RecordedEvent): string | undefined =>
   typeof event.metadata.causationId === 'string' ? event.metadata.causationId : undefined;
 
+/** Beyond this the lag gauge reads as this: a scrape stays cheap however far behind the relay is. */
+const LAG_COUNT_LIMIT = 10_000;
+
 /**
  * Publishes recorded events to Kafka, following the store from a durable checkpoint. The store is
  * the outbox: an event is published only once recorded, and the checkpoint moves only after the
@@ -49,6 +52,7 @@ export class EventStoreRelay {
   private retryTimer?: NodeJS.Timeout;
   private stopping = false;
   private failures = 0;
+  private unobserve?: () => void;
   private readonly checkpointEveryMs: number;
   private readonly maxRetryPauseMs: number;
 
@@ -74,10 +78,21 @@ export class EventStoreRelay {
     // When events stop, the last ones still reach the checkpoint shortly after.
     this.flushTimer = setInterval(() => void this.saveCheckpoint(true).catch(() => undefined), this.checkpointEveryMs);
     this.flushTimer.unref();
+    this.unobserve = observeGauge(
+      { name: 'keywarden_relay_unpublished_events', help: `Events recorded in the store but not yet published (relay lag), counted up to ${LAG_COUNT_LIMIT}`, labelNames: ['relay'] },
+      async () => [[{ relay: this.route.name }, await this.unpublished()]],
+    );
+  }
+
+  /** Relay lag for /metrics: one bounded read of what follows the last published event. */
+  private async unpublished(): Promise<number> {
+    const pending = await this.store.readAll({ fromPosition: this.lastPublished, limit: LAG_COUNT_LIMIT, streamPrefix: this.route.streamPrefix });
+    return pending.length;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unobserve?.();
     clearTimeout(this.retryTimer);
     clearInterval(this.flushTimer);
     await this.subscription?.close();

@@ -1,0 +1,55 @@
+import request from 'supertest';
+import { EmbeddedHarness } from '../../../test/support/embedded-harness';
+import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
+import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
+import { startSettings } from '../../settings/src/settings.service';
+
+// The operations surface every admin HTTP service gets from createHttpApp: health, metrics and
+// the OpenAPI document, on the embedded adapters.
+describe('operations endpoints of the admin HTTP services', () => {
+  let harness: EmbeddedHarness;
+
+  beforeAll(async () => {
+    harness = new EmbeddedHarness();
+    await harness.start(startKeyCacheProjection, startSettings, startKeyRegistry);
+  });
+
+  afterAll(async () => harness.stop());
+
+  it.each(['key-registry', 'settings'])('%s answers /health/live and /health/ready with its checks', async (service) => {
+    const api = request(harness.url(service));
+    await api.get('/health/live').expect(200, { status: 'up' });
+    const ready = await api.get('/health/ready').expect(200);
+    expect(ready.body).toEqual({ status: 'up', checks: { eventStore: { status: 'up' } } });
+  });
+
+  it('counts requests and latencies by route template, not by raw URL', async () => {
+    const api = request(harness.url('key-registry'));
+    const token = await harness.token('org-metrics');
+    await api.post('/v1/orgs/org-metrics/keys').set({ Authorization: `Bearer ${token}` }).send({}).expect(201);
+    await api.get('/v1/orgs/org-metrics/keys').set({ Authorization: `Bearer ${token}` }).expect(200);
+
+    const res = await api.get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toContain('keywarden_http_requests_total{service="key-registry",method="POST",route="/v1/orgs/:orgId/keys",status="201"} 1');
+    expect(res.text).toMatch(/keywarden_http_request_duration_seconds_bucket\{le="[^"]+",service="key-registry",method="GET",route="\/v1\/orgs\/:orgId\/keys",status="200"\}/);
+    expect(res.text).not.toContain('route="/v1/orgs/org-metrics/keys"');
+    expect(res.text).toContain('keywarden_process_cpu_seconds_total');
+    expect(res.text).toContain('keywarden_relay_unpublished_events{relay="key-lifecycle"}');
+  });
+
+  it.each([
+    ['key-registry', '/v1/orgs/{orgId}/keys'],
+    ['settings', '/v1/orgs/{orgId}/settings'],
+  ])('%s publishes its OpenAPI document at /docs-json and the UI at /docs', async (service, path) => {
+    const api = request(harness.url(service));
+    const doc = (await api.get('/docs-json').expect(200)).body;
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(doc.paths)).toContain(path);
+    expect(doc.paths['/health/ready'].get.security).toEqual([]);
+    const ui = await api.get('/docs').redirects(1).expect(200);
+    expect(ui.text).toContain('swagger-ui');
+  });
+});

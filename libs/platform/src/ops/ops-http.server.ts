@@ -1,0 +1,62 @@
+import http, { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { metricsText } from '@keywarden/observability';
+import { checkReadiness, ReadinessSource } from './readiness';
+
+/**
+ * /health/live, /health/ready and /metrics on their own small listener, for the services with no
+ * HTTP API (projection, notifier). Nothing else is served.
+ */
+export class OpsHttpServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly readiness: ReadinessSource,
+    private readonly logger: Logger,
+  ) {
+    this.server = http.createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const json = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+      };
+      if (req.method !== 'GET') return json(405, { statusCode: 405, error: 'Method Not Allowed', message: 'only GET' });
+      if (path === '/health/live') return json(200, { status: 'up' });
+      if (path === '/health/ready') {
+        void checkReadiness(this.readiness).then((report) => json(report.status === 'up' ? 200 : 503, report));
+        return;
+      }
+      if (path === '/metrics') {
+        void metricsText().then(
+          ({ contentType, body }) => res.writeHead(200, { 'Content-Type': contentType }).end(body),
+          (error: unknown) => {
+            this.logger.error({ err: error }, 'metrics collection failed');
+            json(500, { statusCode: 500, error: 'Internal Server Error', message: 'metrics collection failed' });
+          },
+        );
+        return;
+      }
+      json(404, { statusCode: 404, error: 'Not Found', message: 'this listener serves /health/live, /health/ready and /metrics' });
+    });
+  }
+
+  async listen(port: number, host = '0.0.0.0'): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port: bound } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${bound}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+}
