@@ -48,7 +48,8 @@ const validateRevealCodeIssued = ajv.compile<RevealCodeIssued>({
     keyId: id,
     keyHint: { type: 'string', maxLength: 64 },
     revealRequestId: id,
-    recipient: { type: 'string', format: 'email', maxLength: 320 },
+    // The identity provider's address as given: only its shape is checked, so no valid address is refused here.
+    recipient: { type: 'string', minLength: 3, maxLength: 320, pattern: '^[^@\\s]+@[^@\\s]+$' },
     issuedAt: instant,
     expiresAt: instant,
     sealedCode: {
