@@ -1,0 +1,174 @@
+// npm run bench:audit — how fast the audit replays the embedded store, and how long a rebuild of
+// the active-key cache takes for 1 000 000 keys.
+//   replay: the audit replay (timeline + key table), the cache replay and the chain verification
+//           over BENCH_REPLAY_EVENTS key-ring events (default 300 000) in the SQLite store;
+//           baseline: raw better-sqlite3 iteration over the same rows (no parsing).
+//   rebuild: rebuildActiveKeyCache from a store holding BENCH_KEYS keys (default 1 000 000) into
+//           Redis (its own redis-server via scripts/infra unless REDIS_URL is set, in its own
+//           namespace); baseline: raw pipelined SET of the same number of entries.
+// Goals (issue #6): replay ≥ 200 000 events/s, rebuild of 1 000 000 keys ≤ 30 s.
+import { createRequire } from 'node:module';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { ensureBuild } from '../ensure-build.mjs';
+import { up, down } from '../infra/infra.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 300_000);
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const NOW = new Date('2026-06-01T00:00:00.000Z');
+
+ensureBuild();
+const dist = (p) => require(path.join(ROOT, 'dist', p));
+const { SqliteEventStore } = dist('libs/event-store/src');
+const { RedisActiveKeyCache, replayActiveKeys, rebuildActiveKeyCache } = dist('libs/key-cache/src');
+const { replayAudit } = dist('apps/key-registry/src/queries/audit/audit-replay');
+const { verifyKeyRingChains } = dist('apps/key-registry/src/queries/audit/chain-verification');
+const { chainValue } = dist('apps/key-registry/src/key-ring/event-chain');
+const Database = require('better-sqlite3');
+const Redis = require('ioredis').default;
+
+const rate = (n, ms) => Math.round(n / (ms / 1000));
+const line = (label, value) => process.stdout.write(`${label.padEnd(46)} ${value}\n`);
+const time = async (fn) => {
+  const started = performance.now();
+  const result = await fn();
+  return { ms: performance.now() - started, result };
+};
+
+/**
+ * A store of `orgs` rings with three events each, as the registry writes them (chained): the first
+ * key, then a manual revoke (the replacement's KeyIssued and the KeyRevoked with a 30-day grace),
+ * so every organisation holds two accepted keys. Rows go in with one bulk transaction.
+ */
+function generateStore(file, orgs) {
+  new SqliteEventStore(file).close();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const insert = db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const actor = { sub: 'bench-admin', email: 'admin@bench.test' };
+  const material = (keyId) => ({ alg: 'A256GCM', dataKeyId: keyId, iv: 'AAAAAAAAAAAAAAAA', ciphertext: 'B'.repeat(86), tag: 'CCCCCCCCCCCCCCCCCCCCCC' });
+  const fingerprint = (keyId) => createHash('sha256').update(keyId).digest('hex');
+  const recordedAt = new Date().toISOString();
+  db.transaction(() => {
+    for (let i = 0; i < orgs; i++) {
+      const orgId = `bench-${i}`;
+      const k1 = `key_${String(i).padStart(12, '0')}aaaaaaaa`;
+      const k2 = `key_${String(i).padStart(12, '0')}bbbbbbbb`;
+      const events = [
+        ['KeyIssued', { orgId, keyId: k1, fingerprint: fingerprint(k1), hint: `kw_…${k1.slice(-4)}`, material: material(k1), issuedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2027-01-01T00:00:00.000Z', reason: 'initial', replaces: null, actor }],
+        ['KeyIssued', { orgId, keyId: k2, fingerprint: fingerprint(k2), hint: `kw_…${k2.slice(-4)}`, material: material(k2), issuedAt: '2026-05-20T00:00:00.000Z', expiresAt: '2027-05-20T00:00:00.000Z', reason: 'manual-rotation', replaces: k1, actor }],
+        ['KeyRevoked', { orgId, keyId: k1, revokedAt: '2026-05-20T00:00:00.000Z', graceEndsAt: '2026-06-19T00:00:00.000Z', kind: 'manual', reason: null, replacedBy: k2, actor }],
+      ];
+      let chain = '';
+      events.forEach(([type, data], revision) => {
+        chain = chainValue(chain, type, data);
+        insert.run(randomUUID(), `keyring-${orgId}`, revision, type, JSON.stringify(data), JSON.stringify({ schemaVersion: 1, requestId: randomUUID(), chain }), recordedAt);
+      });
+    }
+  })();
+  db.close();
+}
+
+function rawIteration(file) {
+  const db = new Database(file, { readonly: true });
+  db.defaultSafeIntegers(true);
+  let rows = 0;
+  for (const row of db.prepare("SELECT * FROM events WHERE substr(stream_id, 1, 8) = 'keyring-' ORDER BY position").iterate()) if (row) rows++;
+  db.close();
+  return rows;
+}
+
+async function benchReplay(dir) {
+  const orgs = Math.ceil(REPLAY_EVENTS / 3);
+  const file = path.join(dir, 'replay.sqlite');
+  const generated = await time(() => generateStore(file, orgs));
+  process.stderr.write(`generated ${orgs * 3} events in ${(generated.ms / 1000).toFixed(1)} s\n`);
+  const store = new SqliteEventStore(file);
+  try {
+    rawIteration(file); // warm the page cache for every contender alike
+    const raw = await time(() => rawIteration(file));
+    const audit = await time(() => replayAudit(store, { at: NOW }));
+    const cache = await time(() => replayActiveKeys(store, NOW));
+    const chain = await time(() => verifyKeyRingChains(store));
+    if (chain.result.firstBreak) throw new Error('the generated chain is broken');
+    const events = raw.result;
+    process.stdout.write(`\nReplay of ${events} key-ring events (${orgs} organisations), embedded SQLite store\n`);
+    line('baseline: raw SQLite row iteration', `${rate(events, raw.ms).toLocaleString('en')} events/s`);
+    for (const [label, run] of [['audit replay (timeline + table at)', audit], ['cache replay (replayActiveKeys)', cache], ['chain verification', chain]]) {
+      const r = rate(events, run.ms);
+      line(label, `${r.toLocaleString('en')} events/s  (${(run.ms / 1000).toFixed(2)} s, ${(r / rate(events, raw.ms)).toFixed(2)}× baseline, goal ≥ 200,000: ${r >= 200_000 ? 'met' : 'MISSED'})`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function benchRebuild(dir) {
+  let infraName;
+  if (!process.env.REDIS_URL) {
+    infraName = `bench-audit-${process.pid}`;
+    process.stderr.write('starting redis-server for the benchmark…\n');
+    const infra = await up({ name: infraName, kafka: false, redis: true, ownerPid: process.pid });
+    process.env.REDIS_URL = infra.redis.url;
+  }
+  const prefix = `kw:bench-${randomUUID().slice(0, 8)}:`;
+  const redis = new Redis(process.env.REDIS_URL);
+  const cache = new RedisActiveKeyCache(redis, { prefix });
+  const file = path.join(dir, 'rebuild.sqlite');
+  const orgs = Math.ceil(KEYS / 2);
+  try {
+    const generated = await time(() => generateStore(file, orgs));
+    process.stderr.write(`generated ${orgs * 3} events (${orgs * 2} keys) in ${(generated.ms / 1000).toFixed(1)} s\n`);
+    const store = new SqliteEventStore(file);
+    try {
+      // Baseline: the same number of entries written as bare pipelined SETs, 10 000 per round trip.
+      const value = JSON.stringify(['bench-000000', 'key_000000000000aaaaaaaa', 'a', 1798761600000]);
+      const baseline = await time(async () => {
+        for (let i = 0; i < orgs * 2; i += 10_000) {
+          const pipeline = redis.pipeline();
+          for (let j = i; j < Math.min(i + 10_000, orgs * 2); j++) pipeline.set(`${prefix}baseline:${j}`, value);
+          await pipeline.exec();
+        }
+      });
+      await cache.clear();
+      const rebuild = await time(() => rebuildActiveKeyCache(store, cache, NOW, { onProgress: (n) => process.stderr.write(`\rreplayed ${n} events`) }));
+      process.stderr.write('\n');
+      const cached = await redis.dbsize();
+      process.stdout.write(`\nRebuild of the active-key cache into Redis (${rebuild.result.keys.toLocaleString('en')} keys, ${rebuild.result.organisations.toLocaleString('en')} organisations, ${rebuild.result.events.toLocaleString('en')} events replayed)\n`);
+      line('baseline: raw pipelined SET', `${(baseline.ms / 1000).toFixed(2)} s for ${(orgs * 2).toLocaleString('en')} entries`);
+      line('rebuildActiveKeyCache (replay + restore)', `${(rebuild.ms / 1000).toFixed(2)} s  (${(rebuild.ms / baseline.ms).toFixed(2)}× baseline, goal ≤ 30 s: ${rebuild.ms <= 30_000 ? 'met' : 'MISSED'})`);
+      process.stderr.write(`(Redis holds ${cached} keys in all namespaces)\n`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await cache.clear().catch(() => undefined);
+    redis.disconnect();
+    if (infraName) await down({ name: infraName });
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'keywarden-bench-audit-'));
+  try {
+    await benchReplay(dir);
+    if (process.env.BENCH_SKIP_REBUILD !== '1') await benchRebuild(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`bench:audit failed: ${error.stack ?? error}\n`);
+    process.exit(1);
+  },
+);
