@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { NestPinoLogger } from '@keywarden/observability';
-import { Infrastructure, RunningService } from '@keywarden/platform';
+import { Infrastructure, RunningService, withHealthListener } from '@keywarden/platform';
 import { KeyCacheProjectionModule } from './key-cache-projection.module';
 
 export async function startKeyCacheProjection(infra: Infrastructure): Promise<RunningService> {
@@ -8,5 +8,5 @@ export async function startKeyCacheProjection(infra: Infrastructure): Promise<Ru
     logger: new NestPinoLogger(infra.logger('key-cache-projection')),
   });
   await app.init();
-  return { name: 'key-cache-projection', close: () => app.close() };
+  return withHealthListener(infra, { name: 'key-cache-projection', close: () => app.close() }, infra.config.healthPorts.projection);
 }

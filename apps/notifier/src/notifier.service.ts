@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { NestPinoLogger } from '@keywarden/observability';
-import { Infrastructure, RunningService } from '@keywarden/platform';
+import { Infrastructure, RunningService, withHealthListener } from '@keywarden/platform';
 import { NotifierModule } from './notifier.module';
 import { NotifierOptions } from './notifier.tokens';
 
@@ -12,5 +12,5 @@ export async function startNotifier(infra: Infrastructure, options: NotifierOpti
     logger: new NestPinoLogger(infra.logger('notifier')),
   });
   await app.init();
-  return { name: 'notifier', close: () => app.close() };
+  return withHealthListener(infra, { name: 'notifier', close: () => app.close() }, infra.config.healthPorts.notifier);
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { EdgeConfig, loadEdgeConfig } from './edge.config';
+import { ConsoleConfig, loadConsoleConfig } from './console.config';
 
 /**
  * Typed configuration, read and validated once at start (STYLE.md §9). Nothing else in the code
@@ -9,6 +10,8 @@ import { EdgeConfig, loadEdgeConfig } from './edge.config';
 export type KeywardenConfig = Readonly<{
   dataDir: string;
   ports: Readonly<{ registry: number; settings: number; edge: number }>;
+  /** The health/metrics listener of the services with no HTTP API; null = none (the all-in-one's default). */
+  healthPorts: Readonly<{ projection: number | null; notifier: number | null }>;
   /** Unset = the in-process bus of the embedded mode. */
   kafkaBrokers: readonly string[] | null;
   /** Unset = the in-memory cache of the embedded mode. */
@@ -29,6 +32,8 @@ export type KeywardenConfig = Readonly<{
   edgeUpstreamUrl: string | null;
   /** The edge gateway's timeouts, caches and switches (edge.config.ts). */
   edge: EdgeConfig;
+  /** The admin console at /console (console.config.ts). */
+  console: ConsoleConfig;
   /** Where the edge fetches the JWKS of the Secret-signing keys; defaults to the registry's. */
   registryUrl: string;
   auth: Readonly<
@@ -65,6 +70,10 @@ function port(env: Env, name: string, fallback: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `must be a TCP port (0-65535), got "${value}"`);
   return n;
+}
+
+function optionalPort(env: Env, name: string): number | null {
+  return text(env, name) === null ? null : port(env, name, 0);
 }
 
 function url(env: Env, name: string, protocols: string[]): string | null {
@@ -126,6 +135,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
   return {
     dataDir,
     ports,
+    healthPorts: { projection: optionalPort(env, 'PROJECTION_HEALTH_PORT'), notifier: optionalPort(env, 'NOTIFIER_HEALTH_PORT') },
     kafkaBrokers: brokers(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     eventStoreConnectionString,
@@ -138,6 +148,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     schedulerTickMs: integer(env, 'SCHEDULER_TICK_MS', 60_000, 0, 24 * 60 * 60 * 1000),
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
     edge: loadEdgeConfig(env, (variable, problem) => new ConfigError(variable, problem)),
+    console: loadConsoleConfig(env, (variable, problem) => new ConfigError(variable, problem)),
     registryUrl: url(env, 'REGISTRY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${ports.registry}`,
     auth,
     secrets: {

@@ -8,3 +8,4 @@ export * from './relay/relay-checkpoints';
 export * from './ops/readiness';
 export * from './ops/ops.module';
 export * from './ops/ops-http.server';
+export * from './ops/health-listener';
