@@ -151,19 +151,24 @@ export class SqliteEventStore implements EventStore {
       ),
       readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
       readLast: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
-      readRange: this.db.prepare(
-        `SELECT * FROM events
-         WHERE position > @from AND position <= @to
-           AND (@prefix IS NULL OR substr(stream_id, 1, length(@prefix)) = @prefix)
-         ORDER BY position LIMIT @limit`,
-      ),
+      // Raw rows (arrays) for the long reads: no per-row object with column names to build and collect.
+      readRange: this.db
+        .prepare(
+          `SELECT position, event_id, stream_id, revision, type, data, metadata, recorded_at FROM events
+           WHERE position > @from AND position <= @to
+             AND (@prefix IS NULL OR substr(stream_id, 1, length(@prefix)) = @prefix)
+           ORDER BY position LIMIT @limit`,
+        )
+        .raw(true),
       head: this.db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck(),
     };
   }
 
   private readRange(from: bigint, to: bigint, prefix: string | undefined, limit: number | undefined): RecordedEvent[] {
-    const rows = this.statements.readRange.all({ from, to, prefix: prefix ?? null, limit: limit ?? -1 }) as EventRow[];
-    return rows.map(toRecordedEvent);
+    const rows = this.statements.readRange.all({ from, to, prefix: prefix ?? null, limit: limit ?? -1 }) as RawEventRow[];
+    const events = new Array<RecordedEvent>(rows.length);
+    for (let i = 0; i < rows.length; i++) events[i] = fromRawRow(rows[i]);
+    return events;
   }
 
   private appendRows(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendOutcome {
@@ -241,6 +246,21 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     data: JSON.parse(row.data) as unknown,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     recordedAt: new Date(row.recorded_at),
+  };
+}
+
+type RawEventRow = [position: bigint, eventId: string, streamId: string, revision: bigint, type: string, data: string, metadata: string, recordedAt: string];
+
+function fromRawRow(row: RawEventRow): RecordedEvent {
+  return {
+    eventId: row[1],
+    streamId: row[2],
+    revision: row[3],
+    position: row[0],
+    type: row[4],
+    data: JSON.parse(row[5]) as unknown,
+    metadata: JSON.parse(row[6]) as Record<string, unknown>,
+    recordedAt: new Date(row[7]),
   };
 }
 
