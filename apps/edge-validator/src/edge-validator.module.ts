@@ -6,9 +6,9 @@ import { ORG_SETTINGS_READER, OrgSettingsReader } from '@keywarden/contracts';
 import { KeyFingerprinter, SecretVerifier } from '@keywarden/crypto';
 import { ACTIVE_KEY_CACHE, ActiveKeyCache } from '@keywarden/key-cache';
 import { MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
-import { Infrastructure } from '@keywarden/platform';
+import { Infrastructure, ReadinessSource } from '@keywarden/platform';
 import { EdgeGateway } from './edge-gateway';
-import { EDGE_LOGGER, KEY_FINGERPRINTER, SECRET_VERIFIER } from './edge.tokens';
+import { EDGE_LOGGER, EDGE_READINESS, KEY_FINGERPRINTER, SECRET_VERIFIER } from './edge.tokens';
 import { EdgeHttpServer } from './proxy/edge-http.server';
 import { UpstreamProxy } from './proxy/upstream-proxy';
 import { OrgSettingsSnapshot } from './settings/org-settings.snapshot';
@@ -25,6 +25,7 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: KEYWARDEN_CONFIG, useValue: infra.config },
   { provide: CLOCK, useValue: infra.clock },
   { provide: EDGE_LOGGER, useFactory: () => infra.logger('edge-validator') },
+  { provide: EDGE_READINESS, useValue: () => infra.readinessChecks() },
   { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
   { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
   { provide: ORG_SETTINGS_READER, useFactory: () => infra.orgSettings() },
@@ -83,7 +84,7 @@ const gatewayProviders: Provider[] = [
   },
   {
     provide: EdgeHttpServer,
-    inject: [SecretValidator, OrgSettingsSnapshot, UpstreamProxy, UsageRecorder, CLOCK, EDGE_LOGGER, ACTIVE_KEY_CACHE, KEYWARDEN_CONFIG],
+    inject: [SecretValidator, OrgSettingsSnapshot, UpstreamProxy, UsageRecorder, CLOCK, EDGE_LOGGER, ACTIVE_KEY_CACHE, KEYWARDEN_CONFIG, EDGE_READINESS],
     useFactory: (
       validator: SecretValidator,
       settings: OrgSettingsSnapshot,
@@ -93,7 +94,8 @@ const gatewayProviders: Provider[] = [
       logger: Logger,
       cache: ActiveKeyCache,
       config: KeywardenConfig,
-    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: () => cache.ping(), accessLog: config.edge.accessLog }),
+      readiness: ReadinessSource,
+    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: () => cache.ping(), readiness, accessLog: config.edge.accessLog }),
   },
   EdgeGateway,
 ];

@@ -10,6 +10,9 @@ import { UsageRecorder } from '../usage/usage-recorder';
 import type { SecretValidator, Verdict } from '../validation/secret-validator';
 import { EdgeError, EdgeErrors, sendEdgeError } from './edge-responses';
 import { UpstreamProxy } from './upstream-proxy';
+import { countDecision } from '../edge.metrics';
+import { checkReadiness, ReadinessSource } from '@keywarden/platform';
+import { metricsText } from '@keywarden/observability';
 
 export type EdgeHttpServerDeps = Readonly<{
   validator: SecretValidator;
@@ -20,6 +23,8 @@ export type EdgeHttpServerDeps = Readonly<{
   logger: Logger;
   /** Readiness: resolves when the active-key cache answers. */
   ping: () => Promise<void>;
+  /** /_keywarden/health/ready: the process's Kafka and Redis connections (Infrastructure.readinessChecks). */
+  readiness?: ReadinessSource;
   accessLog: boolean;
 }>;
 
@@ -196,6 +201,7 @@ export class EdgeHttpServer {
 
   private failed(req: IncomingMessage, res: ServerResponse, error: unknown, url: string, startedAt: number): void {
     const context: RequestContext = { requestId: randomUUID(), fromCaller: false };
+    countDecision('error', 'internal');
     runWithRequestContext(context, () => {
       this.deps.logger.error({ err: error, method: req.method, path: pathOf(url), durationMs: elapsed(startedAt) }, 'edge request failed');
       sendEdgeError(res, EdgeErrors.internal, [], true);
@@ -212,6 +218,10 @@ export class EdgeHttpServer {
     auth: boolean,
     problem?: string,
   ): void {
+    if (problem === 'bad-request-id') countDecision('bad-request-id', 'bad-request-id');
+    else if (verdict.outcome === 'refused') countDecision('refused', verdict.reason);
+    else if (verdict.outcome === 'unavailable') countDecision('unavailable', verdict.cause);
+    else countDecision('accepted', String(status));
     if (!this.deps.accessLog && status < 500) return;
     const fields = {
       method,
@@ -233,7 +243,16 @@ export class EdgeHttpServer {
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
       res.end(payload);
     };
-    if (path === '/_keywarden/health') return json(200, { status: 'up' });
+    if (path === '/_keywarden/health' || path === '/_keywarden/health/live') return json(200, { status: 'up' });
+    if (path === '/_keywarden/health/ready') {
+      const checks = this.deps.readiness ?? (() => []);
+      void checkReadiness(() => [{ name: 'keyCache', check: this.deps.ping }, ...checks()]).then((report) => json(report.status === 'up' ? 200 : 503, report));
+      return;
+    }
+    if (path === '/_keywarden/metrics') {
+      void metricsText().then(({ contentType, body }) => res.writeHead(200, { 'Content-Type': contentType }).end(body));
+      return;
+    }
     if (path === '/_keywarden/ready') {
       this.deps.ping().then(
         () => json(200, { status: 'up', keyCache: 'up' }),
@@ -241,7 +260,7 @@ export class EdgeHttpServer {
       );
       return;
     }
-    json(404, { statusCode: 404, error: 'Not Found', message: `no such gateway endpoint: ${path} (the edge's own endpoints are /_keywarden/health and /_keywarden/ready)` });
+    json(404, { statusCode: 404, error: 'Not Found', message: `no such gateway endpoint: ${path} (the edge's own endpoints are /_keywarden/health/live, /_keywarden/health/ready and /_keywarden/metrics)` });
   }
 }
 

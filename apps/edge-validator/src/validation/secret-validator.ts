@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { InvalidSecretError, inspectSecret, KeyFingerprinter, SecretVerifier, SigningKeysUnavailableError } from '@keywarden/crypto';
 import { decideAccess, RefusalReason, VerifiedSecretEntry } from './access-decision';
+import { countKeyLookup } from '../edge.metrics';
 import { KeyCacheUnavailableError, KeyEntryCache } from './key-entry.cache';
 
 export type Verdict =
@@ -84,6 +85,7 @@ export class SecretValidator {
 
   private decide(secret: HeldSecret, nowMs: number): Verdict | Promise<Verdict> {
     const key = this.keys.get(secret.fingerprint, nowMs);
+    countKeyLookup(!(key instanceof Promise));
     if (key instanceof Promise) {
       return key.then(
         (entry) => verdictOf(secret, decideAccess(secret, entry, nowMs)),
