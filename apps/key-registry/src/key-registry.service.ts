@@ -2,6 +2,7 @@ import { createHttpApp, Infrastructure, RunningService } from '@keywarden/platfo
 import { KeyRegistryModule } from './key-registry.module';
 import { REVEAL_STATUS_BY_CODE } from './commands/reveal-key/reveal.errors';
 import { REGISTRY_STATUS_BY_CODE } from './key-ring/key-ring.http';
+import { mountConsole } from './console/console.assets';
 
 export async function startKeyRegistry(infra: Infrastructure): Promise<RunningService> {
   const app = await createHttpApp(KeyRegistryModule.forRoot(infra), {
@@ -12,6 +13,7 @@ export async function startKeyRegistry(infra: Infrastructure): Promise<RunningSe
     readiness: () => infra.readinessChecks(),
     openApi: { title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },
   });
+  mountConsole(app, infra.config);
   await app.listen(infra.config.ports.registry, '0.0.0.0');
   return { name: 'key-registry', url: await app.getUrl(), close: () => app.close() };
 }

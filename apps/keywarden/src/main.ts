@@ -1,3 +1,4 @@
+import { DevelopmentIssuer } from '@keywarden/auth';
 import { loadConfig } from '@keywarden/config';
 import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
@@ -37,9 +38,18 @@ async function main(): Promise<void> {
     config.auth.mode === 'development'
       ? 'Get an admin token:  npm run admin-token -- --org acme --email admin@acme.test'
       : `Admin tokens come from ${config.auth.issuer}`,
+    `Admin console:       ${await consoleLink(config, running)}`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Development: a sign-in link for acme's admin (the token rides in the fragment, which no server sees). */
+async function consoleLink(config: ReturnType<typeof loadConfig>, running: RunningService[]): Promise<string> {
+  const registry = running.find((s) => s.name === 'key-registry')?.url?.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1') ?? config.registryUrl;
+  if (config.auth.mode !== 'development') return `${registry}/console`;
+  const token = await new DevelopmentIssuer(config.dataDir).issue({ orgId: 'acme', email: 'admin@acme.test', role: 'admin' });
+  return `${registry}/console#token=${token}`;
 }
 
 main().catch((error: Error) => {

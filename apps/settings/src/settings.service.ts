@@ -11,6 +11,10 @@ export async function startSettings(infra: Infrastructure): Promise<RunningServi
     readiness: () => infra.readinessChecks(),
     openApi: { title: 'Keywarden settings', description: 'Per-organisation settings (API.md "Settings"): read and change them with an admin token of the organisation.' },
   });
+  // The admin console (served by the registry, another origin) calls this API from the browser.
+  // Any origin may: the API authenticates only by the bearer token a caller must already hold,
+  // never by cookies, so CORS without credentials grants a page nothing it could not do itself.
+  app.enableCors({ origin: '*', credentials: false, methods: ['GET', 'PATCH'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 });
   await app.listen(infra.config.ports.settings, '0.0.0.0');
   return { name: 'settings', url: await app.getUrl(), close: () => app.close() };
 }

@@ -1,2 +1,3 @@
 export * from './keywarden.config';
 export * from './edge.config';
+export * from './console.config';

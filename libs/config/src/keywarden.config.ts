@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { EdgeConfig, loadEdgeConfig } from './edge.config';
+import { ConsoleConfig, loadConsoleConfig } from './console.config';
 
 /**
  * Typed configuration, read and validated once at start (STYLE.md §9). Nothing else in the code
@@ -31,6 +32,8 @@ export type KeywardenConfig = Readonly<{
   edgeUpstreamUrl: string | null;
   /** The edge gateway's timeouts, caches and switches (edge.config.ts). */
   edge: EdgeConfig;
+  /** The admin console at /console (console.config.ts). */
+  console: ConsoleConfig;
   /** Where the edge fetches the JWKS of the Secret-signing keys; defaults to the registry's. */
   registryUrl: string;
   auth: Readonly<
@@ -145,6 +148,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     schedulerTickMs: integer(env, 'SCHEDULER_TICK_MS', 60_000, 0, 24 * 60 * 60 * 1000),
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
     edge: loadEdgeConfig(env, (variable, problem) => new ConfigError(variable, problem)),
+    console: loadConsoleConfig(env, (variable, problem) => new ConfigError(variable, problem)),
     registryUrl: url(env, 'REGISTRY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${ports.registry}`,
     auth,
     secrets: {

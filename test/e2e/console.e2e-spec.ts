@@ -1,0 +1,233 @@
+// The admin console in a real browser (headless Debian chromium over the DevTools protocol):
+// every step of the help article's "Settings > API" page, checked on screen and through the API.
+// Screenshots of each state go to docs/screenshots/ (rewritten by every run; the README shows one).
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startKeyCacheProjection } from '../../apps/key-cache-projection/src/key-cache-projection.service';
+import { startKeyRegistry } from '../../apps/key-registry/src/key-registry.service';
+import { startNotifier } from '../../apps/notifier/src/notifier.service';
+import { startSettings } from '../../apps/settings/src/settings.service';
+import { Browser, Page } from '../support/chromium';
+import { codeIn, waitForMailFile } from '../support/eml-mailbox';
+import { EmbeddedHarness } from '../support/embedded-harness';
+import { waitFor } from '../support/wait-for';
+
+jest.setTimeout(180_000);
+
+const root = join(__dirname, '..', '..');
+const SHOTS = join(root, 'docs', 'screenshots');
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+type KeyBody = { keyId: string; status: string; expiresAt: string | null; revokedAt: string | null; graceEndsAt: string | null; createdAt: string };
+
+describe('admin console (/console) in headless Chromium', () => {
+  let harness: EmbeddedHarness;
+  let browser: Browser;
+  let page: Page;
+  let registryUrl: string;
+  let settingsUrl: string;
+  const org = `console-${Date.now().toString(36)}`;
+  let token: string;
+
+  const registry = () => request(registryUrl);
+  const auth = () => ({ Authorization: `Bearer ${token}` });
+  const keysViaApi = async (): Promise<KeyBody[]> => (await registry().get(`/v1/orgs/${org}/keys`).set(auth()).expect(200)).body.keys;
+  const shot = (name: string) => page.screenshot(join(SHOTS, `console-${name}.png`));
+  const dialogButton = (action: string) => page.click(`#dialog button[data-action="${action}"]`);
+  const rowButton = (status: string, action: string) => page.click(`#keys-body tr[data-status="${status}"] button[data-action="${action}"]`);
+  const rowCount = () => page.evaluate<number>(`document.querySelectorAll('#keys-body tr[data-key-id]').length`);
+
+  beforeAll(async () => {
+    // The browser modules, as `npm run build` makes them (the in-process registry serves dist/console).
+    const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'apps/key-registry/console/tsconfig.json')], { encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`the console did not compile:\n${build.stdout}${build.stderr}`);
+    harness = new EmbeddedHarness({ env: { SETTINGS_PORT: String(await freePort()) } });
+    await harness.start(startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry);
+    registryUrl = harness.url('key-registry');
+    settingsUrl = harness.url('settings');
+    token = await harness.token(org);
+    browser = await Browser.launch();
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.stop();
+  });
+
+  it('signs in with the development link and keeps the token out of the URL and of storage', async () => {
+    await page.goto(`${registryUrl}/console#token=${token}`);
+    await page.waitFor(`document.getElementById('who').textContent.includes('admin@${org}.test')`, 'the signed-in admin');
+    expect(await page.evaluate('location.hash')).toBe('');
+    expect(await page.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
+    await page.waitForSelector('#issue-key');
+    expect(await page.text('#keys-body')).toBe('This organisation has no API key.');
+    await shot('01-signed-in');
+  });
+
+  it('issues a key from the "Issue key" button and shows its Secret with Copy', async () => {
+    await page.click('#issue-key');
+    await page.waitForSelector('#issue-validity');
+    await shot('02-issue-dialog');
+    await dialogButton('issue-key');
+    await page.waitForSelector('#secret');
+    const secret = await page.evaluate<string>(`document.getElementById('secret').value`);
+    await page.click('#dialog button[aria-label="Copy Secret"]');
+    await page.waitFor(`document.getElementById('copy-status').textContent === 'Copied'`, 'the copy confirmation');
+    await shot('03-issued-secret');
+    await dialogButton('done');
+
+    const [key] = await keysViaApi();
+    expect(key).toMatchObject({ status: 'active' });
+    expect(Date.parse(key.expiresAt!) - Date.parse(key.createdAt)).toBe(365 * DAY_MS);
+    const tested = await registry().post(`/v1/orgs/${org}/keys/test`).set(auth()).send({ secret }).expect(200);
+    expect(tested.body).toMatchObject({ valid: true, key: { keyId: key.keyId } });
+    await page.waitFor(`document.querySelector('#keys-body tr[data-key-id="${key.keyId}"][data-status="active"]')`, 'the issued key in the table');
+    expect(await page.evaluate('document.getElementById("issue-key").hidden')).toBe(true);
+  });
+
+  it('tests the key: a green confirmation at the bottom corner', async () => {
+    const [key] = await keysViaApi();
+    // The test icon also asks the gateway's active-key cache, which the projection fills just after the issue.
+    await waitFor(async () => (await registry().post(`/v1/orgs/${org}/keys/${key.keyId}/test`).set(auth())).body.valid === true, { description: 'the key in the active-key cache' });
+    await rowButton('active', 'test');
+    await page.waitForSelector('.toast.ok');
+    expect(await page.text('.toast.ok')).toMatch(/is valid/);
+    await shot('04-test-valid');
+  });
+
+  it('views the key with the code sent by email: a wrong code gets the API\'s words, the right one the Secret', async () => {
+    const [key] = await keysViaApi();
+    await rowButton('active', 'view');
+    await page.waitForSelector('#otp-code');
+    expect(await page.text('#otp-help')).toMatch(/^Enter the code sent to your email \(/);
+    const mail = await waitForMailFile(harness.dataDir, (m) => m.header('x-keywarden-org') === org && m.header('x-keywarden-reveal-request-id') !== undefined);
+    const code = codeIn(mail.text);
+
+    await page.fill('#otp-code', code === '000000' ? '111111' : '000000');
+    await dialogButton('continue');
+    await page.waitFor(`document.getElementById('dialog-error').textContent.length > 0`, 'the wrong-code message');
+    await shot('05-otp-dialog');
+
+    await page.fill('#otp-code', code);
+    await page.press('Enter'); // keyboard: Enter in the code field does not submit; Continue does
+    await dialogButton('continue');
+    await page.waitForSelector('#secret');
+    const revealed = await page.evaluate<string>(`document.getElementById('secret').value`);
+    await shot('06-revealed-secret');
+    await dialogButton('done');
+    const tested = await registry().post(`/v1/orgs/${org}/keys/test`).set(auth()).send({ secret: revealed }).expect(200);
+    expect(tested.body).toMatchObject({ valid: true, key: { keyId: key.keyId } });
+  });
+
+  it('revokes with a 7-day grace and a 90-day new key, shown above the old one', async () => {
+    const [old] = await keysViaApi();
+    await rowButton('active', 'revoke');
+    await page.waitForSelector('#revoke-grace');
+    expect(await page.text('#revoke-help')).toMatch(/grace period of up to 30 days/);
+    await page.fill('#revoke-grace', '7');
+    await shot('07-revoke-grace');
+    await dialogButton('revoke-key');
+    await page.waitForSelector('#new-key-validity');
+    await page.evaluate(`(() => { const s = document.getElementById('new-key-validity'); s.value = 'P90D'; s.dispatchEvent(new Event('change')); })()`);
+    await shot('08-new-key-validity');
+    await dialogButton('issue-new-key');
+    await page.waitForSelector('#secret');
+    await shot('09-new-key-secret');
+    await dialogButton('done');
+
+    const keys = await keysViaApi();
+    const revoked = keys.find((k) => k.keyId === old.keyId)!;
+    const current = keys.find((k) => k.status === 'active')!;
+    expect(revoked.status).toBe('revoked');
+    expect(Date.parse(revoked.graceEndsAt!) - Date.parse(revoked.revokedAt!)).toBe(7 * DAY_MS);
+    expect(Date.parse(current.expiresAt!) - Date.parse(current.createdAt)).toBe(90 * DAY_MS);
+    // On screen: the new current key first, the revoked one below it with its grace end.
+    await page.waitFor(`document.querySelectorAll('#keys-body tr[data-key-id]').length === 2`, 'two keys in the table');
+    expect(await page.evaluate(`[...document.querySelectorAll('#keys-body tr[data-key-id]')].map((r) => r.dataset.keyId)`)).toEqual([current.keyId, revoked.keyId]);
+    expect(await page.text(`#keys-body tr[data-key-id="${revoked.keyId}"] td:nth-of-type(3)`)).toBe(revoked.graceEndsAt);
+  });
+
+  it('removes the expiration of the current key after the "we don\'t recommend" warning', async () => {
+    await rowButton('active', 'unlock');
+    await page.waitForSelector('#dialog .warning');
+    expect(await page.text('#dialog .warning')).toMatch(/^While we don't recommend doing so/);
+    await shot('10-remove-expiration');
+    await dialogButton('remove-expiration');
+    await page.waitFor(`document.querySelector('#keys-body tr[data-status="active"] td:nth-of-type(2)')?.textContent === 'Never'`, 'Never in the expiration column');
+    const current = (await keysViaApi()).find((k) => k.status === 'active')!;
+    expect(current.expiresAt).toBeNull();
+  });
+
+  it('deletes the revoked key after a confirmation', async () => {
+    const revoked = (await keysViaApi()).find((k) => k.status === 'revoked')!;
+    await rowButton('revoked', 'trash');
+    await page.waitForSelector('#dialog button[data-action="delete-key"]');
+    await shot('11-delete-confirmation');
+    await dialogButton('delete-key');
+    await page.waitFor(`document.querySelectorAll('#keys-body tr[data-key-id]').length === 1`, 'one key left in the table');
+    await registry().get(`/v1/orgs/${org}/keys/${revoked.keyId}`).set(auth()).expect(404);
+    expect((await keysViaApi()).map((k) => k.status)).toEqual(['active']);
+    await shot('12-keys-after-delete');
+  });
+
+  it('changes both General settings with the keyboard; the header field shows the API\'s refusal next to it', async () => {
+    // The ISO 8601 UTC switch, toggled with the space bar.
+    await page.focus('#iso-utc');
+    await page.press(' ');
+    await page.waitFor(`document.getElementById('iso-utc-saved').textContent === 'Saved'`, 'the switch saved');
+    expect((await request(settingsUrl).get(`/v1/orgs/${org}/settings`).set(auth()).expect(200)).body.isoUtcTimestamps).toBe(true);
+    // Dates on screen now follow the setting (the Z suffix).
+    await page.waitFor(`[...document.querySelectorAll('#keys-body time')].every((t) => t.textContent.endsWith('Z'))`, 'dates with the Z suffix');
+
+    const bad = 'Bad Header!';
+    const refusal = await request(settingsUrl).patch(`/v1/orgs/${org}/settings`).set(auth()).send({ requestIdHeader: bad });
+    expect(refusal.status).toBe(400);
+    await page.fill('#request-id-header', bad);
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('request-id-header-error').textContent.length > 0`, 'the refusal next to the field');
+    expect(await page.text('#request-id-header-error')).toBe(refusal.body.message);
+    await shot('13-general-refused');
+
+    await page.fill('#request-id-header', 'X-Trace-Id');
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('request-id-header-saved').textContent === 'Saved'`, 'the header saved');
+    expect(await page.text('#request-id-header-error')).toBe('');
+    const settings = (await request(settingsUrl).get(`/v1/orgs/${org}/settings`).set(auth()).expect(200)).body;
+    expect(settings).toMatchObject({ isoUtcTimestamps: true, requestIdHeader: 'X-Trace-Id' });
+    await shot('14-console');
+  });
+
+  it('shows the media limit read-only to admins and lets an operator change it', async () => {
+    expect(await page.evaluate(`document.getElementById('media-limit').readOnly`)).toBe(true);
+    expect(await page.text('#media-note')).toMatch(/Contact your CS representative/);
+    const limit = (await request(settingsUrl).get(`/v1/orgs/${org}/settings`).set(auth()).expect(200)).body.mediaMaxBase64Bytes;
+    expect(await page.evaluate(`Number(document.getElementById('media-limit').value)`)).toBe(limit);
+
+    await page.click('#sign-out');
+    await page.waitForSelector('#token-input');
+    await page.fill('#token-input', await harness.token('platform', 'operator', 'ops@platform.test'));
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('who').textContent.includes('operator')`, 'the operator signed in');
+    await page.fill('#org-input', org);
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('media-limit').readOnly === false`, 'an editable media limit');
+    await page.fill('#media-limit', '2000000');
+    await page.click('#media-save');
+    await page.waitFor(`document.getElementById('media-saved').textContent === 'Saved'`, 'the limit saved');
+    expect((await request(settingsUrl).get(`/v1/orgs/${org}/settings`).set(auth()).expect(200)).body.mediaMaxBase64Bytes).toBe(2_000_000);
+    await shot('15-operator-media');
+  });
+});
