@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { build?: unknown; command?: string[]; environment?: Record<string, string>; healthcheck?: { test: string[] }; depends_on?: Record<string, { condition: string }> }>;
+};
+const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'compose', 'compose-spec.schema.json'), 'utf8')) as object;
+
+/** Every app except the all-in-one composition root runs as its own container. */
+const apps = readdirSync(join(ROOT, 'apps')).filter((app) => app !== 'keywarden');
+const infrastructure = ['eventstore', 'kafka', 'redis', 'mailpit'];
+
+/** What each service reads to run on the production adapters (libs/config, .env.example). */
+const needs: Record<string, string[]> = {
+  common: ['KAFKA_BROKERS', 'EVENTSTORE_CONNECTION_STRING', 'KEYWARDEN_DATA_DIR', 'KEYWARDEN_PEPPER', 'KEYWARDEN_KEK', 'KEYWARDEN_SIGNING_KEYS', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'],
+  'key-registry': ['REDIS_URL'],
+  settings: [],
+  'key-cache-projection': ['REDIS_URL', 'PROJECTION_HEALTH_PORT'],
+  notifier: ['REDIS_URL', 'SMTP_URL', 'NOTIFIER_HEALTH_PORT'],
+  'edge-validator': ['REDIS_URL', 'EDGE_UPSTREAM_URL', 'REGISTRY_URL'],
+};
+
+const documented = new Set(
+  readFileSync(join(ROOT, '.env.example'), 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined),
+);
+
+describe('docker-compose.yml', () => {
+  it('is valid against the Compose Specification schema', () => {
+    const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+    // The schema names draft-07 by its https address; Ajv ships that meta-schema under the http one.
+    ajv.addMetaSchema({ ...draft07, $id: 'https://json-schema.org/draft-07/schema' });
+    const validate = ajv.compile(schema);
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+    // The schema bites: a misspelt key or a wrong condition is refused.
+    expect(validate({ services: { a: { image: 'x', helthcheck: {} } } })).toBe(false);
+    expect(validate({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).toBe(false);
+  });
+
+  it('runs every app in apps/ (except the all-in-one keywarden) from the one Dockerfile, and the infrastructure', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...apps, ...infrastructure].sort());
+    expect(Object.keys(needs).filter((s) => s !== 'common').sort()).toEqual([...apps].sort());
+    for (const app of apps) {
+      expect(compose.services[app].build).toBe('.');
+      expect(compose.services[app].command).toContain(`dist/apps/${app}/src/main.js`);
+    }
+  });
+
+  it('gives every service a health check, the apps on their /health/ready', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect({ name, test: service.healthcheck?.test?.length ?? 0 }).toEqual({ name, test: expect.any(Number) });
+      expect(service.healthcheck?.test?.length).toBeGreaterThan(0);
+    }
+    for (const app of apps) expect(compose.services[app].healthcheck!.test.join(' ')).toMatch(/\/health\/ready/);
+  });
+
+  it('starts an app only once the infrastructure it uses is healthy', () => {
+    for (const app of apps) {
+      const dependsOn = compose.services[app].depends_on ?? {};
+      expect(Object.keys(dependsOn).length).toBeGreaterThan(0);
+      for (const [dependency, { condition }] of Object.entries(dependsOn)) {
+        expect({ app, dependency, condition }).toEqual({ app, dependency, condition: 'service_healthy' });
+      }
+    }
+  });
+
+  it.each(apps)('sets every variable %s needs, each one documented in .env.example', (app) => {
+    const environment = compose.services[app].environment ?? {};
+    for (const variable of [...needs.common, ...(needs[app] ?? [])]) expect({ variable, set: variable in environment }).toEqual({ variable, set: true });
+    for (const variable of Object.keys(environment)) expect({ variable, documented: documented.has(variable) }).toEqual({ variable, documented: true });
+    const port = /127\.0\.0\.1:(\d+)/.exec(compose.services[app].healthcheck!.test.join(' '))?.[1];
+    const listens = { 'key-registry': '3000', settings: '3001', 'edge-validator': '8080', 'key-cache-projection': environment.PROJECTION_HEALTH_PORT, notifier: environment.NOTIFIER_HEALTH_PORT }[app];
+    expect(port).toBe(listens);
+  });
+
+  it('builds from a Dockerfile whose build stage can compile better-sqlite3 and builds dist/', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/FROM node:20[^\n]* AS build/);
+    expect(dockerfile).toMatch(/apt-get install[^\n]*python3[^\n]*make[^\n]*g\+\+/);
+    expect(dockerfile).toMatch(/RUN npm ci/);
+    expect(dockerfile).toMatch(/npm run build/);
+    expect(dockerfile).toMatch(/COPY --from=build[^\n]*\/app\/dist/);
+  });
+});
