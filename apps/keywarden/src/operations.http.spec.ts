@@ -3,6 +3,8 @@ import { EmbeddedHarness } from '../../../test/support/embedded-harness';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
 import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
 import { startSettings } from '../../settings/src/settings.service';
+import { startNotifier } from '../../notifier/src/notifier.service';
+import { waitFor } from '../../../test/support/wait-for';
 
 // The operations surface every admin HTTP service gets from createHttpApp: health, metrics and
 // the OpenAPI document, on the embedded adapters.
@@ -10,8 +12,8 @@ describe('operations endpoints of the admin HTTP services', () => {
   let harness: EmbeddedHarness;
 
   beforeAll(async () => {
-    harness = new EmbeddedHarness();
-    await harness.start(startKeyCacheProjection, startSettings, startKeyRegistry);
+    harness = new EmbeddedHarness({ env: { PROJECTION_HEALTH_PORT: '0', NOTIFIER_HEALTH_PORT: '0' } });
+    await harness.start(startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry);
   });
 
   afterAll(async () => harness.stop());
@@ -36,6 +38,20 @@ describe('operations endpoints of the admin HTTP services', () => {
     expect(res.text).not.toContain('route="/v1/orgs/org-metrics/keys"');
     expect(res.text).toContain('keywarden_process_cpu_seconds_total');
     expect(res.text).toContain('keywarden_relay_unpublished_events{relay="key-lifecycle"}');
+  });
+
+  it('gives the projection and the notifier a health and metrics listener; the notifier counts mails sent', async () => {
+    for (const service of ['key-cache-projection', 'notifier']) {
+      const ops = request(harness.url(service));
+      await ops.get('/health/live').expect(200, { status: 'up' });
+      await ops.get('/health/ready').expect(200);
+      await ops.get('/elsewhere').expect(404);
+    }
+    const token = await harness.token('org-mails');
+    await request(harness.url('key-registry')).post('/v1/orgs/org-mails/keys').set({ Authorization: `Bearer ${token}` }).send({}).expect(201);
+    await waitFor(async () => /keywarden_notifier_emails_total\{result="sent"\} [1-9]/.test((await request(harness.url('notifier')).get('/metrics').expect(200)).text), {
+      description: 'a sent mail counted',
+    });
   });
 
   it.each([

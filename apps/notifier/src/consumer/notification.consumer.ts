@@ -18,13 +18,17 @@ import {
 import { SealedBox, UnreadableSealedValueError } from '@keywarden/crypto';
 import { EVENT_STORE, EventStore } from '@keywarden/event-store';
 import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
-import { runWithRequestContext } from '@keywarden/observability';
+import { counter, runWithRequestContext } from '@keywarden/observability';
 import { SENT_LEDGER, SentLedger } from '../ledger/sent-ledger.port';
 import { MAIL_TRANSPORT, MailDeliveryError, MailTransport } from '../mail/mail-transport.port';
 import { revealCodeMail } from '../messages/notification-messages';
 import { NOTIFICATION_BOX, NOTIFIER_LOGGER, NOTIFIER_OPTIONS, NotifierOptions } from '../notifier.tokens';
 import { isNotified, Plan, planLifecycleMail, PlannedMail } from './notification-planner';
 import { ringContextOf } from './ring-context';
+
+/** Mails by result: sent, failed (retried later) and dead-lettered (given up); the notifier's /metrics. */
+const mailsCounter = () =>
+  counter({ name: 'keywarden_notifier_emails_total', help: 'Notification mails by result: sent, failed (to be retried), dead-lettered', labelNames: ['result'] });
 
 export type ResolvedNotifierOptions = NotifierOptions & Readonly<{ groupId: string; maxSendAttempts: number }>;
 
@@ -149,8 +153,11 @@ export class NotificationConsumer implements OnApplicationBootstrap, OnApplicati
       });
     } catch (error) {
       await this.ledger.release(eventId, claim.token).catch(() => undefined);
-      throw this.failure(envelope, error);
+      const failure = this.failure(envelope, error);
+      mailsCounter().inc({ result: failure instanceof PoisonMessageError ? 'dead-lettered' : 'failed' });
+      throw failure;
     }
+    mailsCounter().inc({ result: 'sent' });
     // Recorded first, before any other work: this is the window in which a crash sends twice.
     await this.recordSent(eventId, claim.token);
     this.attempts.delete(eventId);
