@@ -59,7 +59,12 @@ export type RebuildReport = Readonly<{ events: number; organisations: number; ke
 export async function rebuildActiveKeyCache(store: EventStore, cache: ActiveKeyCache, now: Date, options: ReplayOptions = {}): Promise<RebuildReport> {
   const { snapshots, events } = await replayActiveKeys(store, now, options);
   let replaced = 0;
-  for (let i = 0; i < snapshots.length; i += 1000) replaced += await cache.restoreOrgs(snapshots.slice(i, i + 1000));
+  // A few chunks in flight keep Redis busy while this process encodes the next ones.
+  const chunks: OrgSnapshot[][] = [];
+  for (let i = 0; i < snapshots.length; i += 1000) chunks.push(snapshots.slice(i, i + 1000));
+  for (let i = 0; i < chunks.length; i += 4) {
+    for (const n of await Promise.all(chunks.slice(i, i + 4).map((chunk) => cache.restoreOrgs(chunk)))) replaced += n;
+  }
   const known = new Set(snapshots.map((s) => s.orgId));
   const unknown = (await cache.listOrgIds()).filter((orgId) => !known.has(orgId));
   for (const orgId of unknown) await cache.dropOrg(orgId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import request from 'supertest';
+import { rebuildActiveKeyCache } from '@keywarden/key-cache';
 import { EmbeddedHarness } from '../../../../../test/support/embedded-harness';
 import { waitFor } from '../../../../../test/support/wait-for';
 import { startKeyCacheProjection } from '../../../../key-cache-projection/src/key-cache-projection.service';
@@ -68,5 +69,10 @@ describe('active-key cache drift against the replay', () => {
     expect(await cache.lookup(c.fingerprint)).toEqual(c);
     expect(await cache.lookup('f'.repeat(64))).toBeNull();
     expect(await cache.listOrgIds()).not.toContain('drift-ghost');
+
+    // A full rebuild (npm run cache:rebuild) over a wiped cache lands on the same state.
+    await redis.del(`${prefix}key:${b.fingerprint}`);
+    await rebuildActiveKeyCache(store, cache, harness.clock.now());
+    expect((await findCacheDrift(store, cache, harness.clock.now())).differences).toEqual([]);
   });
 });
