@@ -39,6 +39,7 @@ describe('issue → call through the edge → revoke, as separate processes', ()
       REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
       EDGE_UPSTREAM_URL: upstream.url,
       EDGE_USAGE_FLUSH_MS: '500',
+      EDGE_ACCESS_LOG: 'true',
       LOG_LEVEL: 'info',
     };
     const start = async (app: string) => {

@@ -78,5 +78,11 @@ describe('edge-validator when Redis is down (fail closed)', () => {
     await waitFor(async () => (await edge.get('/_keywarden/ready')).status === 200, { timeoutMs: 20_000, description: 'the edge reconnected to Redis' });
     await waitFor(async () => (await call(held)).status === 401, { description: 'the key refused as unknown' });
     expect(upstream.received).toHaveLength(3);
+
+    // With the access log off (the default), refusals and failures are logged, requests let through are not.
+    const lines = harness.logs.parsed().filter((l) => l.msg === 'edge request');
+    expect(lines.filter((l) => l.status === 200)).toHaveLength(0);
+    expect(lines.filter((l) => l.status === 503).length).toBeGreaterThanOrEqual(2);
+    expect(lines.filter((l) => l.status === 401).length).toBeGreaterThanOrEqual(Object.keys(await hostileTokens(held)).length);
   });
 });

@@ -25,7 +25,7 @@ describe('edge-validator HTTP behaviour', () => {
     await upstream.start();
     harness = new EmbeddedHarness({
       start: '2026-03-01T10:00:00.000Z',
-      env: { EDGE_UPSTREAM_URL: upstream.url, EDGE_UPSTREAM_TIMEOUT_MS: '400', EDGE_USAGE_FLUSH_MS: '50', EDGE_REWRITE_MAX_BYTES: '4096' },
+      env: { EDGE_UPSTREAM_URL: upstream.url, EDGE_UPSTREAM_TIMEOUT_MS: '400', EDGE_USAGE_FLUSH_MS: '50', EDGE_REWRITE_MAX_BYTES: '4096', EDGE_ACCESS_LOG: 'true' },
     });
     await harness.start(startKeyCacheProjection, startSettings, startKeyRegistry, startEdgeValidator);
     edge = request(harness.url('edge-validator'));

@@ -9,7 +9,10 @@ export type EdgeConfig = Readonly<{
   upstreamMaxSockets: number;
   /** EDGE_KEEP_AUTHORIZATION: forward the caller's Authorization header (the Secret) upstream. @default false */
   keepAuthorization: boolean;
-  /** EDGE_KEY_CACHE_TTL_MS: an in-process key entry is used without asking Redis for this long, then re-read. @default 1000 */
+  /**
+   * EDGE_KEY_CACHE_TTL_MS: an in-process key entry is used without asking Redis for this long, then re-read in the
+   * background; the bound on a revocation whose invalidation message was lost. @default 2000
+   */
   keyCacheTtlMs: number;
   /** EDGE_STALENESS_MS: when Redis cannot answer, in-process entries up to this age are still honoured; older ones get 503. @default 5000 */
   stalenessMs: number;
@@ -21,7 +24,7 @@ export type EdgeConfig = Readonly<{
   usageFlushMs: number;
   /** EDGE_REWRITE_MAX_BYTES: upstream JSON bodies larger than this pass through without the UTC rewrite. @default 1048576 */
   rewriteMaxBytes: number;
-  /** EDGE_ACCESS_LOG: one log line per request (status, duration, request id). @default true */
+  /** EDGE_ACCESS_LOG: a log line for every request let through too, not only for refusals and failures. @default false */
   accessLog: boolean;
 }>;
 
@@ -49,7 +52,7 @@ function flag(env: Env, name: string, fallback: boolean, fail: ConfigErrorFactor
 const HOUR_MS = 60 * 60 * 1000;
 
 export function loadEdgeConfig(env: Env, fail: ConfigErrorFactory): EdgeConfig {
-  const keyCacheTtlMs = integer(env, 'EDGE_KEY_CACHE_TTL_MS', 1000, 0, HOUR_MS, fail);
+  const keyCacheTtlMs = integer(env, 'EDGE_KEY_CACHE_TTL_MS', 2000, 0, HOUR_MS, fail);
   const stalenessMs = integer(env, 'EDGE_STALENESS_MS', 5000, 0, HOUR_MS, fail);
   // Past its TTL an entry is re-read; the staleness bound only matters if it is the longer of the two.
   if (stalenessMs < keyCacheTtlMs) throw fail('EDGE_STALENESS_MS', `must be at least EDGE_KEY_CACHE_TTL_MS (${keyCacheTtlMs})`);
@@ -63,6 +66,6 @@ export function loadEdgeConfig(env: Env, fail: ConfigErrorFactory): EdgeConfig {
     secretCacheMax: integer(env, 'EDGE_SECRET_CACHE_MAX', 10_000, 1, 10_000_000, fail),
     usageFlushMs: integer(env, 'EDGE_USAGE_FLUSH_MS', 5000, 10, HOUR_MS, fail),
     rewriteMaxBytes: integer(env, 'EDGE_REWRITE_MAX_BYTES', 1024 * 1024, 0, 1024 * 1024 * 1024, fail),
-    accessLog: flag(env, 'EDGE_ACCESS_LOG', true, fail),
+    accessLog: flag(env, 'EDGE_ACCESS_LOG', false, fail),
   };
 }

@@ -222,7 +222,10 @@ export class EdgeHttpServer {
     else if (verdict.outcome === 'refused') countDecision('refused', verdict.reason);
     else if (verdict.outcome === 'unavailable') countDecision('unavailable', verdict.cause);
     else countDecision('accepted', String(status));
-    if (!this.deps.accessLog && status < 500) return;
+    // Every refusal and every failure is logged; a request let through only with the access log on
+    // (a JSON line costs about as much as 8% of a bare proxy's work per request).
+    const edgeAnswered = verdict.outcome !== 'accepted' || problem !== undefined;
+    if (!this.deps.accessLog && !edgeAnswered) return;
     const fields = {
       method,
       path,

@@ -26,10 +26,12 @@ const WARN_EVERY_MS = 10_000;
 /**
  * The in-process layer over the master list of active keys (Redis), by fingerprint.
  *
- * - Within `ttlMs` an entry is answered from memory, found or not found (so a key that is not
- *   there costs the same as one that is).
- * - A found entry older than that is still answered at once while it is re-read in the
- *   background; once it is older than `stalenessMs` the request waits for Redis.
+ * - Within `ttlMs` an entry is answered from memory, found or not found, so a key that is not
+ *   there costs the same as one that is (no timing difference between a hit and a miss).
+ * - An entry older than that is still answered at once while it is re-read in the background;
+ *   once it is older than `stalenessMs` the request waits for Redis. A revocation whose
+ *   invalidation was lost is therefore honoured for at most about `ttlMs`, and a key issued after
+ *   its first (refused) use is accepted from the request after its re-read.
  * - Redis failing is never an accept: only a found entry within the staleness bound is honoured,
  *   anything else throws KeyCacheUnavailableError.
  * - Invalidations evict at once, and a Redis read that was in flight across an invalidation is
@@ -66,7 +68,7 @@ export class KeyEntryCache {
     if (held !== undefined) {
       const age = nowMs - held.fetchedAtMs;
       if (age <= this.options.ttlMs) return held.key;
-      if (held.key !== null && age <= this.options.stalenessMs) {
+      if (age <= this.options.stalenessMs) {
         void this.read(fingerprint).catch((error: unknown) => this.warn(error));
         return held.key;
       }

@@ -1,0 +1,25 @@
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
+
+const names = (raw: string[]) => raw.filter((_, i) => i % 2 === 0);
+
+describe('hop-by-hop header handling (RFC 9110 §7.6.1)', () => {
+  const request = [
+    'Host', 'edge.example', 'Connection', 'keep-alive, X-Secret-Hop', 'X-Secret-Hop', '1', 'Keep-Alive', 'timeout=5',
+    'TE', 'trailers', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic x', 'Expect', '100-continue',
+    'Authorization', 'Bearer s', 'X-Keywarden-Org', 'forged', 'x-keywarden-key-id', 'forged', 'X-Forwarded-For', '10.0.0.1',
+    'Accept', 'application/json', 'Cookie', 'a=1', 'Cookie', 'b=2',
+  ];
+
+  it('drops connection-specific fields, the ones Connection names, forged identity headers and the Secret', () => {
+    expect(upstreamRequestHeaders(request, { keepAuthorization: false })).toEqual(['Accept', 'application/json', 'Cookie', 'a=1', 'Cookie', 'b=2']);
+  });
+
+  it('keeps Authorization when configured to', () => {
+    expect(names(upstreamRequestHeaders(request, { keepAuthorization: true }))).toContain('Authorization');
+  });
+
+  it('drops hop-by-hop fields of the response and keeps repeated end-to-end ones', () => {
+    const response = ['Connection', 'close, X-Hop', 'X-Hop', '1', 'Transfer-Encoding', 'chunked', 'Keep-Alive', 'timeout=5', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'ETag', '"v"'];
+    expect(downstreamResponseHeaders(response)).toEqual(['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'ETag', '"v"']);
+  });
+});
