@@ -4,7 +4,7 @@ import { CLOCK, Clock } from '@keywarden/clock';
 import { KEYWARDEN_CONFIG, KeywardenConfig } from '@keywarden/config';
 import { ORG_SETTINGS_READER, OrgSettingsReader } from '@keywarden/contracts';
 import { KeyFingerprinter, SecretVerifier } from '@keywarden/crypto';
-import { ACTIVE_KEY_CACHE, ActiveKeyCache } from '@keywarden/key-cache';
+import { ACTIVE_KEY_CACHE, ActiveKeyCache, RedisActiveKeyCache } from '@keywarden/key-cache';
 import { MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
 import { Infrastructure, ReadinessSource } from '@keywarden/platform';
 import { EdgeGateway } from './edge-gateway';
@@ -27,7 +27,13 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: EDGE_LOGGER, useFactory: () => infra.logger('edge-validator') },
   { provide: EDGE_READINESS, useValue: () => infra.readinessChecks() },
   { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
-  { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
+  {
+    provide: ACTIVE_KEY_CACHE,
+    // Its own Redis connection, pipelining the lookups of concurrent requests into one write; the
+    // embedded mode's in-memory cache is the one the projection writes.
+    useFactory: async () =>
+      infra.config.redisUrl ? new RedisActiveKeyCache(await infra.redis({ autoPipelining: true }), { prefix: infra.redisKeyPrefix }) : infra.activeKeyCache(),
+  },
   { provide: ORG_SETTINGS_READER, useFactory: () => infra.orgSettings() },
   // The edge needs the registry's pepper: fingerprints are looked up, never keys.
   { provide: KEY_FINGERPRINTER, useFactory: () => infra.keyMaterial().fingerprinter },

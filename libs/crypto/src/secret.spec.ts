@@ -90,6 +90,17 @@ describe('the Secret', () => {
     expect(await rejection(verifier.verify(forged, morning))).toBe('bad-signature');
   });
 
+  it('rejects a validly signed token without typ JWT, or not valid yet (nbf), as jose would', async () => {
+    const { ring, verifier, key } = setup();
+    const { kid, privateKey } = ring.current();
+    const claims = { client_secret: key, org_id: 'org-a', key_id: 'key-1', iat: startOfDay };
+    const untyped = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid }).sign(privateKey);
+    const early = await new SignJWT({ ...claims, nbf: startOfDay + 86_400 }).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' }).sign(privateKey);
+    expect(await rejection(verifier.verify(untyped, morning))).toBe('malformed');
+    expect(await rejection(verifier.verify(early, morning))).toBe('malformed');
+    await expect(verifier.verify(early, nextDay)).resolves.toMatchObject({ keyId: 'key-1' });
+  });
+
   it('rejects a Secret whose payload was changed after signing', async () => {
     const { minter, verifier, input } = setup();
     const [header, , signature] = (await minter.mint(input)).split('.');

@@ -128,10 +128,12 @@ export class Infrastructure {
   /**
    * A new Redis connection. Fail fast (STYLE.md §14): no offline queue, few retries, short
    * timeouts, so a Redis outage surfaces as an error the caller handles instead of a hang.
+   * `autoPipelining` sends the commands issued in one tick in one write (the edge's lookups under load).
    */
-  async redis(): Promise<Redis> {
+  async redis(tuning: Readonly<{ autoPipelining?: boolean }> = {}): Promise<Redis> {
     if (!this.config.redisUrl) throw new Error('REDIS_URL is not configured');
     const client = new Redis(this.config.redisUrl, {
+      enableAutoPipelining: tuning.autoPipelining ?? false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,

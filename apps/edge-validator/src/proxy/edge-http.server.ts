@@ -148,15 +148,13 @@ export class EdgeHttpServer {
     const fromHeader = req.headers[settings.requestIdHeaderLower];
     const fromQuery = typeof fromHeader === 'string' ? undefined : queryParameter(callerUrl, REQUEST_ID_QUERY_PARAMETER);
     const given = typeof fromHeader === 'string' ? fromHeader : fromQuery;
-    const orgId = verdict.outcome === 'accepted' ? verdict.secret.orgId : undefined;
-    const context: RequestContext = { requestId: given ?? randomUUID(), fromCaller: given !== undefined, orgId };
+    const context = new EdgeRequestContext(given, verdict.outcome === 'accepted' ? verdict.secret.orgId : undefined);
     const log = (status: number, problem?: string): void =>
       this.accessLog(context, req.method, pathOf(callerUrl), status, startedAt, verdict, auth, problem);
 
     if (given !== undefined && !isValidRequestId(given)) {
       // Never logged as given: it could forge log lines.
-      context.requestId = randomUUID();
-      context.fromCaller = false;
+      context.forget();
       this.refuse(res, req, EdgeErrors.badRequestId(settings.requestIdHeader, REQUEST_ID_QUERY_PARAMETER), [], () => log(400, 'bad-request-id'));
       return;
     }
@@ -264,6 +262,33 @@ export class EdgeHttpServer {
       return;
     }
     json(404, { statusCode: 404, error: 'Not Found', message: `no such gateway endpoint: ${path} (the edge's own endpoints are /_keywarden/health/live, /_keywarden/health/ready and /_keywarden/metrics)` });
+  }
+}
+
+/**
+ * The request context of one edge request. A caller that sent no request id gets a generated one,
+ * made only when a log line needs it: most requests let through write none.
+ */
+class EdgeRequestContext implements RequestContext {
+  private id: string | undefined;
+  fromCaller: boolean;
+
+  constructor(
+    given: string | undefined,
+    readonly orgId: string | undefined,
+  ) {
+    this.id = given;
+    this.fromCaller = given !== undefined;
+  }
+
+  get requestId(): string {
+    return (this.id ??= randomUUID());
+  }
+
+  /** Drops a malformed id the caller sent, for a generated one. */
+  forget(): void {
+    this.id = undefined;
+    this.fromCaller = false;
   }
 }
 
