@@ -1,13 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { ADMIN_TOKEN_VERIFIER } from '@keywarden/auth';
-import { CLOCK } from '@keywarden/clock';
-import { KEYWARDEN_CONFIG } from '@keywarden/config';
 import { ORG_SETTINGS_READER } from '@keywarden/contracts';
 import { SecretMinter, SecretVerifier } from '@keywarden/crypto';
-import { EVENT_STORE } from '@keywarden/event-store';
 import { ACTIVE_KEY_CACHE } from '@keywarden/key-cache';
-import { MESSAGE_BUS } from '@keywarden/messaging';
-import { Infrastructure } from '@keywarden/platform';
+import { coreProviders, Infrastructure } from '@keywarden/platform';
 import { DeleteKeyHttpController } from './commands/delete-key/delete-key.http.controller';
 import { InMemoryRevealRequestStore } from './commands/reveal-key/in-memory-reveal-request.store.adapter';
 import { RedisRevealRequestStore } from './commands/reveal-key/redis-reveal-request.store.adapter';
@@ -52,14 +47,9 @@ const revealProviders: Provider[] = [RevealKeyService];
 
 /** Ports bound to the adapters the Infrastructure chose for this process. */
 const infrastructureProviders = (infra: Infrastructure): Provider[] => [
-  { provide: Infrastructure, useValue: infra },
-  { provide: KEYWARDEN_CONFIG, useValue: infra.config },
-  { provide: CLOCK, useValue: infra.clock },
-  { provide: EVENT_STORE, useFactory: () => infra.eventStore() },
-  { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
+  ...coreProviders(infra),
   { provide: RELAY_LOGGER, useFactory: () => infra.logger('key-registry') },
   { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
-  { provide: ADMIN_TOKEN_VERIFIER, useFactory: () => infra.adminTokenVerifier() },
   { provide: ORG_SETTINGS_READER, useFactory: () => infra.orgSettings() },
   { provide: KEY_USAGE_READER, useClass: KeyUsageProjection },
   { provide: KEY_FINGERPRINTER, useFactory: () => infra.keyMaterial().fingerprinter },

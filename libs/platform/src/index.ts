@@ -9,3 +9,4 @@ export * from './ops/readiness';
 export * from './ops/ops.module';
 export * from './ops/ops-http.server';
 export * from './ops/health-listener';
+export * from './core-providers';

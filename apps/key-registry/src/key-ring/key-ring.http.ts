@@ -1,16 +1,5 @@
-import { BadRequestException, Injectable, NotFoundException, Param, PipeTransform } from '@nestjs/common';
-import { Actor, KEY_ID_PATTERN, ORG_ID_PATTERN } from '@keywarden/contracts';
-import type { AdminPrincipal } from '@keywarden/auth';
-
-@Injectable()
-export class OrgIdPipe implements PipeTransform<string, string> {
-  transform(value: string): string {
-    if (!ORG_ID_PATTERN.test(value)) {
-      throw new BadRequestException('organisation id must be 1-64 letters, digits, "-" or "_", starting with a letter or digit');
-    }
-    return value;
-  }
-}
+import { Injectable, NotFoundException, Param, PipeTransform } from '@nestjs/common';
+import { KEY_ID_PATTERN } from '@keywarden/contracts';
 
 /** A malformed key id names no key of this organisation: 404, the same as an unknown one. */
 @Injectable()
@@ -21,10 +10,7 @@ export class KeyIdPipe implements PipeTransform<string, string> {
   }
 }
 
-export const OrgIdParam = (): ParameterDecorator => Param('orgId', OrgIdPipe);
 export const KeyIdParam = (): ParameterDecorator => Param('keyId', KeyIdPipe);
-
-export const actorOf = (admin: AdminPrincipal): Actor => ({ sub: admin.sub, email: admin.email });
 
 /** HTTP statuses of the registry's domain error codes (API.md). */
 export const REGISTRY_STATUS_BY_CODE: Readonly<Record<string, number>> = {

@@ -1,8 +1,8 @@
 import { Controller, Delete, HttpCode, Inject, UseGuards } from '@nestjs/common';
-import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
+import { actorOf, AdminGuard, AdminPrincipal, CurrentAdmin, OrgIdParam } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { KeyEntry } from '../../domain/key-ring.decider';
-import { actorOf, KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { KeyIdParam } from '../../key-ring/key-ring.http';
 import { KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyMaterialService } from '../../key-ring/key-material.service';
 

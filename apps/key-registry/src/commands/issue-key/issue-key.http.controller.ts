@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
-import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
+import { actorOf, AdminGuard, AdminPrincipal, CurrentAdmin, OrgIdParam } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { ORG_SETTINGS_READER, OrgSettingsReader } from '@keywarden/contracts';
 import { findKey } from '../../domain/key-ring.decider';
 import { parseValidity } from '../../domain/validity';
-import { actorOf, OrgIdParam } from '../../key-ring/key-ring.http';
+
 import { KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyMaterialService } from '../../key-ring/key-material.service';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
-import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
-import { KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { AdminGuard, AdminPrincipal, CurrentAdmin, OrgIdParam } from '@keywarden/auth';
+import { KeyIdParam } from '../../key-ring/key-ring.http';
 import { RevealError } from './reveal.errors';
 import { RevealKeyService } from './reveal-key.service';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
-import { KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { AdminGuard, AdminPrincipal, CurrentAdmin, OrgIdParam } from '@keywarden/auth';
+import { KeyIdParam } from '../../key-ring/key-ring.http';
 import { RevealKeyRequestDto } from './reveal-key.request.dto';
 import { RevealKeyService } from './reveal-key.service';
 

@@ -1,3 +1,4 @@
+import { actorOf } from '@keywarden/auth';
 import { randomBytes, randomInt } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -17,7 +18,7 @@ import { MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
 import { currentRequestId } from '@keywarden/observability';
 import { findKey, statusAt } from '../../domain/key-ring.decider';
 import { KeyRingError } from '../../domain/key-ring.errors';
-import { actorOf } from '../../key-ring/key-ring.http';
+
 import { ConcurrentChangeError, KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyMaterialService } from '../../key-ring/key-material.service';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';

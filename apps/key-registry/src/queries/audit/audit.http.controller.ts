@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
-import { AdminGuard } from '@keywarden/auth';
+import { AdminGuard, OrgIdParam } from '@keywarden/auth';
 import { EVENT_STORE, EventStore } from '@keywarden/event-store';
 import { visibleKeys } from '../../domain/key-ring.decider';
-import { OrgIdParam } from '../../key-ring/key-ring.http';
+
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
 import { toKeyView } from '../../key-ring/key.view';
 import { toAuditEntry } from './audit-entry';

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, NotFoundException, UseGuards } from '@nestjs/common';
-import { AdminGuard } from '@keywarden/auth';
+import { AdminGuard, OrgIdParam } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { findKey, visibleKeys } from '../../domain/key-ring.decider';
-import { KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { KeyIdParam } from '../../key-ring/key-ring.http';
 import { KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
 

@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
-import { AdminGuard } from '@keywarden/auth';
+import { AdminGuard, OrgIdParam } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { formatInstant } from '@keywarden/contracts';
 import { InvalidSecretError, SecretVerifier } from '@keywarden/crypto';
 import { ACTIVE_KEY_CACHE, ActiveKeyCache, acceptsAt } from '@keywarden/key-cache';
 import { findKey, isAccepted } from '../../domain/key-ring.decider';
-import { KeyIdParam, OrgIdParam } from '../../key-ring/key-ring.http';
+import { KeyIdParam } from '../../key-ring/key-ring.http';
 import { KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyMaterialService } from '../../key-ring/key-material.service';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Inject, Patch, UseGuards } from '@nestjs/common';
-import { AdminGuard, AdminPrincipal, CurrentAdmin } from '@keywarden/auth';
+import { actorOf, AdminGuard, AdminPrincipal, CurrentAdmin, OrgIdParam } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { SettingsPatch } from '@keywarden/contracts';
-import { actorOf, OrgIdParam } from '../../settings/settings.http';
+
 import { SettingsRepository } from '../../settings/settings.repository';
 import { toSettingsView } from '../../settings/settings.view';
 import { ChangeSettingsRequestDto } from './change-settings.request.dto';

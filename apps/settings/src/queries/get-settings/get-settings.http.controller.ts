@@ -1,6 +1,6 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { AdminGuard } from '@keywarden/auth';
-import { OrgIdParam } from '../../settings/settings.http';
+import { AdminGuard, OrgIdParam } from '@keywarden/auth';
+
 import { SettingsRepository } from '../../settings/settings.repository';
 import { toSettingsView } from '../../settings/settings.view';
 
