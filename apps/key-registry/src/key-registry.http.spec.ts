@@ -331,3 +331,24 @@ describe('key-registry restart', () => {
     }
   });
 });
+
+describe('key-registry with its event store down', () => {
+  it('answers 503 with a message to retry, and no internals', async () => {
+    const harness = new EmbeddedHarness();
+    try {
+      await harness.start(startKeyRegistry);
+      const token = await harness.token('acme');
+      await harness.infra.eventStore().close();
+      const res = await request(harness.url('key-registry')).get('/v1/orgs/acme/keys').set({ Authorization: `Bearer ${token}` }).expect(503);
+      expect(res.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: expect.stringMatching(/retry/),
+        details: { code: 'EVENT_STORE_UNAVAILABLE' },
+      });
+      expect(res.body.message).not.toMatch(/sqlite|database/i);
+    } finally {
+      await harness.stop();
+    }
+  });
+});

@@ -13,7 +13,12 @@ import {
   ReadPosition,
   ResolvedEvent,
   START,
+  CancelledError,
+  DeadlineExceededError,
+  NotLeaderError,
   StreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
   WrongExpectedVersionError,
   excludeSystemEvents,
   jsonEvent,
@@ -28,6 +33,7 @@ import {
   SubscribeOptions,
   Subscription,
   WrongExpectedRevisionError,
+  EventStoreUnavailableError,
 } from './event-store.port';
 
 const READ_PAGE = 500;
@@ -78,7 +84,7 @@ export class EventStoreDbStore implements EventStore {
         const actual = typeof error.actualVersion === 'bigint' ? error.actualVersion : 'no_stream';
         throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
       }
-      throw error;
+      throw unavailableOr(error);
     }
   }
 
@@ -91,7 +97,7 @@ export class EventStoreDbStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
-      throw error;
+      throw unavailableOr(error);
     }
     return events;
   }
@@ -103,7 +109,7 @@ export class EventStoreDbStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
-      throw error;
+      throw unavailableOr(error);
     }
     return undefined;
   }
@@ -266,4 +272,10 @@ class EsdbSubscription implements Subscription {
       });
     return this.stopping;
   }
+}
+
+/** The client's "not now" errors become the port's EventStoreUnavailableError (503, retriable). */
+function unavailableOr(error: unknown): unknown {
+  const notNow = [UnavailableError, DeadlineExceededError, NotLeaderError, CancelledError, TimeoutError].some((type) => error instanceof type);
+  return notNow ? new EventStoreUnavailableError(error) : error;
 }

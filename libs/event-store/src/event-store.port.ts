@@ -88,3 +88,16 @@ export class DuplicateEventIdError extends Error {
     super(`stream ${streamId}: event ids ${eventIds.join(', ')} are already stored by another append`);
   }
 }
+
+/**
+ * The store cannot be reached or written right now (disk I/O, a lock held too long, EventStoreDB
+ * unreachable or not leader): nothing was recorded, and the same call may succeed shortly. The
+ * API answers 503; the message carries no internals.
+ */
+export class EventStoreUnavailableError extends Error {
+  readonly code = 'EVENT_STORE_UNAVAILABLE';
+  readonly retriable = true;
+  constructor(cause: unknown) {
+    super('the event store is unavailable right now; nothing was changed, retry in a few seconds', { cause });
+  }
+}

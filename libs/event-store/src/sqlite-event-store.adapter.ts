@@ -6,6 +6,7 @@ import {
   AppendResult,
   DuplicateEventIdError,
   EventStore,
+  EventStoreUnavailableError,
   ExpectedRevision,
   NewEvent,
   RecordedEvent,
@@ -101,22 +102,22 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError(`append to ${streamId}: no events given`);
     // IMMEDIATE takes the write lock before the revision check, so two processes cannot both pass it.
-    const outcome = this.appendInTransaction.immediate(streamId, events, expectedRevision);
+    const outcome = unavailableOnIo(() => this.appendInTransaction.immediate(streamId, events, expectedRevision));
     if (outcome.appended) for (const subscription of this.subscriptions) subscription.notify();
     return outcome.result;
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
-    return (this.statements.readStream.all(streamId) as EventRow[]).map(toRecordedEvent);
+    return unavailableOnIo(() => (this.statements.readStream.all(streamId) as EventRow[]).map(toRecordedEvent));
   }
 
   async readLastEvent(streamId: string): Promise<RecordedEvent | undefined> {
-    const row = this.statements.readLast.get(streamId) as EventRow | undefined;
+    const row = unavailableOnIo(() => this.statements.readLast.get(streamId) as EventRow | undefined);
     return row && toRecordedEvent(row);
   }
 
   async readAll(options: { fromPosition?: bigint; limit?: number; streamPrefix?: string } = {}): Promise<RecordedEvent[]> {
-    return this.readRange(options.fromPosition ?? 0n, MAX_POSITION, options.streamPrefix, options.limit);
+    return unavailableOnIo(() => this.readRange(options.fromPosition ?? 0n, MAX_POSITION, options.streamPrefix, options.limit));
   }
 
   subscribeToAll(handler: (event: RecordedEvent) => Promise<void>, options: SubscribeOptions = {}): Subscription {
@@ -342,5 +343,20 @@ class SqliteSubscription implements Subscription {
   private stopWaiting(wakeUp: () => void): void {
     this.wake = undefined;
     wakeUp();
+  }
+}
+
+/** SQLite's answers that mean "not now" (I/O, locks, a full or vanished file), not a caller's bug. */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL)/;
+
+function unavailableOnIo<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if ((typeof code === 'string' && UNAVAILABLE.test(code)) || /database connection is not open/.test((error as Error)?.message ?? '')) {
+      throw new EventStoreUnavailableError(error);
+    }
+    throw error;
   }
 }
