@@ -10,7 +10,16 @@ export type Verdict =
   /** Fail closed: something the decision needs could not be read; the caller answers 503. */
   | Readonly<{ outcome: 'unavailable'; cause: 'key-cache' | 'signing-keys' }>;
 
-type HeldSecret = VerifiedSecretEntry & Readonly<{ verifiedAtMs: number; accepted: Verdict }>;
+type HeldSecret = VerifiedSecretEntry & Readonly<{ token: string; verifiedAtMs: number; accepted: Verdict }>;
+type Forgery = Readonly<{ token: string; atMs: number }>;
+
+/**
+ * Held Secrets are found by the last characters of their signature, and used only when the whole
+ * token is the same string: a lookup hashes 32 characters instead of the whole ~400 (V8 hashes
+ * every new header string in full), and a token that merely shares them is simply not found.
+ */
+const SLOT_CHARS = 32;
+const slotOf = (token: string): string => (token.length > SLOT_CHARS ? token.slice(-SLOT_CHARS) : token);
 
 export type SecretValidatorOptions = Readonly<{
   /** Verified Secrets held by token string, and as many remembered forgeries. */
@@ -36,8 +45,8 @@ const CACHE_UNAVAILABLE: Verdict = { outcome: 'unavailable', cause: 'key-cache' 
 const SIGNING_KEYS_UNAVAILABLE: Verdict = { outcome: 'unavailable', cause: 'signing-keys' };
 
 /**
- * Validates a bearer Secret, cheapest check first: present → held verified Secret (by token
- * string) → structure, kid, and the key's prefix and checksum (no crypto, no I/O) → EdDSA
+ * Validates a bearer Secret, cheapest check first: present → held verified Secret (the same token
+ * string, verified before) → structure, kid, and the key's prefix and checksum (no crypto, no I/O) → EdDSA
  * signature against the JWKS → fingerprint → key entry (in process, then Redis) → decision.
  *
  * Returns synchronously when everything is in memory (the common case: a client reuses its
@@ -46,8 +55,8 @@ const SIGNING_KEYS_UNAVAILABLE: Verdict = { outcome: 'unavailable', cause: 'sign
  */
 export class SecretValidator {
   private readonly verified: LRUCache<string, HeldSecret>;
-  private readonly forgeries: LRUCache<string, number>;
-  /** `${orgId}\u0000${keyId}` → the held tokens of that key, so an invalidation drops them too. */
+  private readonly forgeries: LRUCache<string, Forgery>;
+  /** `${orgId}\u0000${keyId}` → the slots of that key's held Secrets, so an invalidation drops them too. */
   private readonly tokensByKey = new Map<string, Set<string>>();
 
   constructor(
@@ -58,11 +67,11 @@ export class SecretValidator {
   ) {
     this.verified = new LRUCache<string, HeldSecret>({
       max: options.secretCacheMax,
-      dispose: (held, token) => {
+      dispose: (held, slot) => {
         const ref = refOf(held.orgId, held.keyId);
-        const tokens = this.tokensByKey.get(ref);
-        tokens?.delete(token);
-        if (tokens?.size === 0) this.tokensByKey.delete(ref);
+        const slots = this.tokensByKey.get(ref);
+        slots?.delete(slot);
+        if (slots?.size === 0) this.tokensByKey.delete(ref);
       },
     });
     this.forgeries = new LRUCache({ max: options.secretCacheMax });
@@ -70,17 +79,18 @@ export class SecretValidator {
 
   validate(token: string | undefined, nowMs: number): Verdict | Promise<Verdict> {
     if (token === undefined) return REFUSED.missing;
-    const held = this.verified.get(token);
-    if (held !== undefined && nowMs - held.verifiedAtMs < SECRET_REVERIFY_MS) return this.decide(held, nowMs);
-    const forgedAt = this.forgeries.get(token);
-    if (forgedAt !== undefined && nowMs - forgedAt < FORGERY_MEMORY_MS) return REFUSED['bad-signature'];
+    const slot = slotOf(token);
+    const held = this.verified.get(slot);
+    if (held !== undefined && held.token === token && nowMs - held.verifiedAtMs < SECRET_REVERIFY_MS) return this.decide(held, nowMs);
+    const forgery = this.forgeries.get(slot);
+    if (forgery !== undefined && forgery.token === token && nowMs - forgery.atMs < FORGERY_MEMORY_MS) return REFUSED['bad-signature'];
     return this.verify(token, nowMs);
   }
 
   /** Forgets the key's entry and its held Secrets (invalidation: revoked, expired, deleted). */
   evict(orgId: string, keyId: string, fingerprint: string | null): void {
     this.keys.evict(orgId, keyId, fingerprint);
-    for (const token of [...(this.tokensByKey.get(refOf(orgId, keyId)) ?? [])]) this.verified.delete(token);
+    for (const slot of [...(this.tokensByKey.get(refOf(orgId, keyId)) ?? [])]) this.verified.delete(slot);
   }
 
   private decide(secret: HeldSecret, nowMs: number): Verdict | Promise<Verdict> {
@@ -107,7 +117,7 @@ export class SecretValidator {
     } catch (error) {
       if (error instanceof SigningKeysUnavailableError) return SIGNING_KEYS_UNAVAILABLE;
       if (!(error instanceof InvalidSecretError)) throw error;
-      if (error.reason === 'bad-signature') this.forgeries.set(token, nowMs);
+      if (error.reason === 'bad-signature') this.forgeries.set(slotOf(token), { token, atMs: nowMs });
       return REFUSED[error.reason];
     }
     const entry = {
@@ -117,12 +127,13 @@ export class SecretValidator {
       expiresAtMs: verified.expiresAt === null ? null : verified.expiresAt.getTime(),
       verifiedAtMs: nowMs,
     };
-    const held: HeldSecret = { ...entry, accepted: { outcome: 'accepted', secret: entry } };
-    this.verified.set(token, held);
+    const held: HeldSecret = { ...entry, token, accepted: { outcome: 'accepted', secret: entry } };
+    const slot = slotOf(token);
+    this.verified.set(slot, held);
     const ref = refOf(held.orgId, held.keyId);
-    let tokens = this.tokensByKey.get(ref);
-    if (tokens === undefined) this.tokensByKey.set(ref, (tokens = new Set()));
-    tokens.add(token);
+    let slots = this.tokensByKey.get(ref);
+    if (slots === undefined) this.tokensByKey.set(ref, (slots = new Set()));
+    slots.add(slot);
     return this.decide(held, nowMs);
   }
 }
