@@ -2,7 +2,6 @@
 // every step of the help article's "Settings > API" page, checked on screen and through the API.
 // Screenshots of each state go to docs/screenshots/ (rewritten by every run; the README shows one).
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startKeyCacheProjection } from '../../apps/key-cache-projection/src/key-cache-projection.service';
@@ -11,6 +10,7 @@ import { startNotifier } from '../../apps/notifier/src/notifier.service';
 import { startSettings } from '../../apps/settings/src/settings.service';
 import { Browser, Page } from '../support/chromium';
 import { codeIn, waitForMailFile } from '../support/eml-mailbox';
+import { freePort } from '../support/service-process';
 import { EmbeddedHarness } from '../support/embedded-harness';
 import { waitFor } from '../support/wait-for';
 
@@ -19,16 +19,6 @@ jest.setTimeout(180_000);
 const root = join(__dirname, '..', '..');
 const SHOTS = join(root, 'docs', 'screenshots');
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 type KeyBody = { keyId: string; status: string; expiresAt: string | null; revokedAt: string | null; graceEndsAt: string | null; createdAt: string };
 

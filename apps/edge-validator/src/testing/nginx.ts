@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../../../test/support/wait-for';
+import { freePort } from '../../../../test/support/service-process';
 
 const HOW_TO_INSTALL = 'install it with `apt-get update && apt-get install -y nginx-light` (as root), then run the tests again';
 
@@ -33,16 +34,6 @@ export function ensureNginx(): string {
   if (!installed) throw new Error(`this test runs Debian's nginx, which is not installed and could not be installed here: ${HOW_TO_INSTALL}`);
   return installed;
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** nginx in the foreground with a configuration of the test's own, under a temporary prefix. */
 export class TestNginx {

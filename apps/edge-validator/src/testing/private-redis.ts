@@ -1,17 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import Redis from 'ioredis';
 import { waitFor } from '../../../../test/support/wait-for';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../../../../test/support/service-process';
 
 /** A redis-server of the test's own, on a free port, so the test can stop and restart it. */
 export class PrivateRedis {
