@@ -365,12 +365,13 @@ async function main(): Promise<void> {
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
 
     const bareProxyPort = await freePort();
-    const bareProxy = spawnPinned(SERVER_CPU, process.execPath, [script, '--role', 'bare-proxy', '--port', String(bareProxyPort), '--upstream', upstreamUrl], {
+    const profileDir = join(ROOT, '.tmp', 'cpu-profiles');
+    const profile = (name: string) => (flag('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+    const bareProxy = spawnPinned(SERVER_CPU, process.execPath, [...profile('bare-proxy'), script, '--role', 'bare-proxy', '--port', String(bareProxyPort), '--upstream', upstreamUrl], {
       stdio: 'inherit',
     });
     children.push(bareProxy);
 
-    const profileDir = join(ROOT, '.tmp', 'cpu-profiles');
     const startEdge = async (name: string, extraEnv: Record<string, string>): Promise<{ pid: number; url: string }> => {
       const port = await freePort();
       const out = openSync(join(dir, `${name}.log`), 'a');
@@ -390,7 +391,7 @@ async function main(): Promise<void> {
         env[variable] = value.join('=');
       }
       for (const variable of ['KAFKA_BROKERS', 'KEYWARDEN_NAMESPACE', 'EVENTSTORE_CONNECTION_STRING', 'KEYWARDEN_PEPPER', 'KEYWARDEN_KEK', 'KEYWARDEN_SIGNING_KEYS']) delete env[variable];
-      const nodeArgs = flag('--cpu-prof') && name === 'edge' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const nodeArgs = profile(name);
       const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', 'edge-validator', 'src', 'main.js')], {
         cwd: ROOT,
         env,
@@ -500,7 +501,7 @@ async function main(): Promise<void> {
     if (only) {
       for (const r of results) log(`${r.id}: ${Math.round(r.loaded.rps)} req/s, ${Math.round(cpuPerRequest(r.loaded))} µs CPU/request; 1 conn p50 ${r.single.p50} µs p99 ${r.single.p99} µs`);
     } else print(results, mem, load.tool, nginx !== null, loadAtStart);
-    if (flag('--cpu-prof')) log(`[bench] the edge's CPU profile is written to ${profileDir} when it stops`);
+    if (flag('--cpu-prof')) log(`[bench] CPU profiles of the edges and the bare proxy go to ${profileDir} when they stop`);
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
@@ -559,6 +560,8 @@ function print(results: Measured[], mem: { rssMiB: number; peakMiB: number }, to
 }
 
 const role = option('--role');
+// A clean exit on SIGTERM, so a --cpu-prof profile gets written.
+if (role) process.on('SIGTERM', () => process.exit(0));
 if (role === 'upstream') runUpstream(Number(option('--port')));
 else if (role === 'bare-proxy') runBareProxy(Number(option('--port')), option('--upstream')!);
 else

@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { envelopeFromMessage, KEY_INVALIDATED_TYPE, parseKeyInvalidated, Topics } from '@keywarden/contracts';
 import type { ConsumerHandle, IncomingMessage, MessageBus } from '@keywarden/messaging';
-import { runWithRequestContext } from '@keywarden/observability';
 import type { SecretValidator } from './secret-validator';
 
 /**
@@ -39,10 +38,11 @@ export class InvalidationConsumer {
     const envelope = envelopeFromMessage(message.headers, message.key, message.value);
     if (envelope.type !== KEY_INVALIDATED_TYPE) return;
     const invalidation = parseKeyInvalidated(envelope.data);
-    const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: invalidation.orgId };
-    runWithRequestContext(context, () => {
-      this.validator.evict(invalidation.orgId, invalidation.keyId, invalidation.fingerprint);
-      this.logger.info({ keyId: invalidation.keyId, cause: invalidation.cause }, 'key invalidated: evicted from the in-process cache');
-    });
+    this.validator.evict(invalidation.orgId, invalidation.keyId, invalidation.fingerprint);
+    // The admin call's request id, as a field (no request context: see EdgeHttpServer).
+    this.logger.info(
+      { requestId: envelope.correlationId ?? envelope.id, orgId: invalidation.orgId, keyId: invalidation.keyId, cause: invalidation.cause },
+      'key invalidated: evicted from the in-process cache',
+    );
   }
 }
