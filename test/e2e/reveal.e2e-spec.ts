@@ -102,7 +102,7 @@ describe('reveal a key with the code from the email, across processes (Kafka, Re
 
   it('writes no code, key or Secret in any log line of either process', () => {
     const logs = [...registry.lines, ...notifier.lines].join('\n');
-    expect(logs).toMatch(/reveal code handed to the notifier/);
+    expect(logs).toMatch(/reveal mail handed to the notifier/);
     expect(logs).toMatch(/mail sent/);
     for (const secret of seen) expect(logs).not.toMatch(new RegExp(`(?<![0-9A-Za-z_-])${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9A-Za-z_-])`));
   });

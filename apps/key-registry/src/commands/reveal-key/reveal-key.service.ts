@@ -122,10 +122,10 @@ export class RevealKeyService implements OnApplicationBootstrap {
         },
       ]);
     } catch (error) {
-      this.logger.error({ err: error, keyId, revealRequestId: requestId }, 'the reveal code could not be handed to the notifier');
+      this.logger.error({ err: error, keyId, revealRequestId: requestId }, 'the reveal mail could not be handed to the notifier');
       throw new RevealError('REVEAL_CODE_NOT_SENT', 'the code could not be sent right now; try again in a minute');
     }
-    this.logger.info({ keyId, revealRequestId: requestId }, 'reveal code handed to the notifier');
+    this.logger.info({ keyId, revealRequestId: requestId }, 'reveal mail handed to the notifier');
     const style = await this.presenter.styleFor(orgId);
     return { requestId, expiresAt: formatInstant(expiresAt, style), sentTo: maskEmail(email) };
   }
@@ -146,7 +146,7 @@ export class RevealKeyService implements OnApplicationBootstrap {
       case 'accepted':
         break;
       case 'wrong':
-        this.logger.warn({ keyId, revealRequestId: requestId, attemptsLeft: attempt.attemptsLeft }, 'wrong reveal code');
+        this.logger.warn({ keyId, revealRequestId: requestId, attemptsLeft: attempt.attemptsLeft }, 'reveal refused: wrong one-time password');
         throw new RevealError(
           'REVEAL_CODE_WRONG',
           `the code is not right; ${attempt.attemptsLeft} more wrong ${attempt.attemptsLeft === 1 ? 'code locks' : 'codes lock'} this request`,
