@@ -31,6 +31,21 @@ export class KeyMaterialService {
     return { apiKey: key, newKey: { keyId, fingerprint: this.fingerprinter.fingerprint(key), hint, material } };
   }
 
+  /**
+   * Generates a key and runs the command that records it. When the command is refused the key's
+   * data key is destroyed at once, so no copy of an unrecorded key lingers; once recorded, the key
+   * is the ring's and nothing here touches it any more.
+   */
+  async recordNewKey<T>(record: (newKey: NewKeyMaterial) => Promise<T>): Promise<GeneratedKey & { recorded: T }> {
+    const generated = await this.generate();
+    try {
+      return { ...generated, recorded: await record(generated.newKey) };
+    } catch (error) {
+      await this.discard(generated);
+      throw error;
+    }
+  }
+
   /** A key generated for a command that was then refused: its data key must not linger. */
   async discard(generated: GeneratedKey): Promise<void> {
     await this.vault.shred(generated.newKey.material.dataKeyId);

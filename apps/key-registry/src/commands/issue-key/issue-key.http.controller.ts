@@ -26,22 +26,18 @@ export class IssueKeyHttpController {
   async issue(@OrgIdParam() orgId: string, @Body() body: IssueKeyRequestDto, @CurrentAdmin() admin: AdminPrincipal) {
     const { rotationIntervalDays } = await this.settings.get(orgId);
     const validity = parseValidity(body.validity, rotationIntervalDays);
-    const generated = await this.material.generate();
     const now = this.clock.now();
-    try {
-      const { ring } = await this.repository.execute(orgId, {
+    const { apiKey, newKey, recorded } = await this.material.recordNewKey((newKey) =>
+      this.repository.execute(orgId, {
         type: 'IssueKey',
-        data: { orgId, newKey: generated.newKey, validity },
+        data: { orgId, newKey, validity },
         metadata: { now: now.toISOString(), actor: actorOf(admin) },
-      });
-      const key = findKey(ring, generated.newKey.keyId)!;
-      return {
-        key: await this.presenter.presentOne(orgId, key, now),
-        secret: await this.material.mintSecret(generated.apiKey, key, now),
-      };
-    } catch (error) {
-      await this.material.discard(generated);
-      throw error;
-    }
+      }),
+    );
+    const key = findKey(recorded.ring, newKey.keyId)!;
+    return {
+      key: await this.presenter.presentOne(orgId, key, now),
+      secret: await this.material.mintSecret(apiKey, key, now),
+    };
   }
 }

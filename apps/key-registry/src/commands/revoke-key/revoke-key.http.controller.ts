@@ -33,20 +33,16 @@ export class RevokeKeyHttpController {
     const { defaultGraceDays, rotationIntervalDays } = await this.settings.get(orgId);
     const graceDays = parseGrace(body.grace, defaultGraceDays);
     const newKeyValidity = parseValidity(body.newKeyValidity, rotationIntervalDays);
-    const generated = await this.material.generate();
     const now = this.clock.now();
-    try {
-      const { ring } = await this.repository.execute(orgId, {
+    const { apiKey, newKey, recorded } = await this.material.recordNewKey((newKey) =>
+      this.repository.execute(orgId, {
         type: 'RevokeKey',
-        data: { keyId, graceDays, reason: body.reason?.trim() || null, newKey: generated.newKey, newKeyValidity },
+        data: { keyId, graceDays, reason: body.reason?.trim() || null, newKey, newKeyValidity },
         metadata: { now: now.toISOString(), actor: actorOf(admin) },
-      });
-      const issued = findKey(ring, generated.newKey.keyId)!;
-      const [revokedView, issuedView] = await this.presenter.present(orgId, [findKey(ring, keyId)!, issued], now);
-      return { revoked: revokedView, issued: issuedView, secret: await this.material.mintSecret(generated.apiKey, issued, now) };
-    } catch (error) {
-      await this.material.discard(generated);
-      throw error;
-    }
+      }),
+    );
+    const issued = findKey(recorded.ring, newKey.keyId)!;
+    const [revokedView, issuedView] = await this.presenter.present(orgId, [findKey(recorded.ring, keyId)!, issued], now);
+    return { revoked: revokedView, issued: issuedView, secret: await this.material.mintSecret(apiKey, issued, now) };
   }
 }
