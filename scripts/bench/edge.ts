@@ -12,7 +12,8 @@
  * bottleneck; the server's own CPU use during each run is printed to show it.
  *
  * Options: --quick (short runs), --duration <s>, --repeat <n>, --only a,b,c (some cases), --cpu-prof
- * (write a V8 CPU profile of the edge), --edge-env NAME=value (extra edge configuration, repeatable).
+ * (write V8 CPU profiles), --edge-env NAME=value (extra edge configuration, repeatable), --edge-node-args
+ * "<node options>", --keep (keep the temporary folder with the edges' logs).
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +43,7 @@ const RUN_SECONDS = Number(option('--duration') ?? (QUICK ? 3 : 6));
 const LATENCY_SECONDS = QUICK ? 2 : 4;
 const WARMUP_SECONDS = QUICK ? 1 : 2;
 /** Each case is run this many times and its best run kept: other load on a shared machine only ever slows a run down. */
-const REPEAT = Number(option('--repeat') ?? (QUICK ? 1 : 2));
+const REPEAT = Number(option('--repeat') ?? (QUICK ? 1 : 3));
 
 // ---------------------------------------------------------------------------------------------
 // Child roles: the upstream and the bare proxy run as their own processes, started by main().
@@ -254,7 +255,7 @@ class LoadGenerator {
 const cpuPerRequest = (r: RunResult): number => (r.serverCpu / r.rps) * 1e6;
 
 type Case = Readonly<{ id: string; label: string; url: string; path: string; tokens: string | null; pid: number; expect: '2xx' | '401' }>;
-type Measured = Case & Readonly<{ loaded: RunResult; single: RunResult }>;
+type Measured = Case & Readonly<{ loaded: RunResult; single: RunResult; rounds: RunResult[] }>;
 
 async function main(): Promise<void> {
   if (!has('redis-server')) throw new Error('redis-server is required: apt-get install -y redis-server');
@@ -391,7 +392,7 @@ async function main(): Promise<void> {
         env[variable] = value.join('=');
       }
       for (const variable of ['KAFKA_BROKERS', 'KEYWARDEN_NAMESPACE', 'EVENTSTORE_CONNECTION_STRING', 'KEYWARDEN_PEPPER', 'KEYWARDEN_KEK', 'KEYWARDEN_SIGNING_KEYS']) delete env[variable];
-      const nodeArgs = profile(name);
+      const nodeArgs = [...profile(name), ...(option('--edge-node-args')?.split(' ').filter(Boolean) ?? [])];
       const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', 'edge-validator', 'src', 'main.js')], {
         cwd: ROOT,
         env,
@@ -470,33 +471,34 @@ async function main(): Promise<void> {
 
     log(`[bench] ${load.tool}, ${CONNECTIONS} connections for ${RUN_SECONDS} s per case (after ${WARMUP_SECONDS} s warm-up), then 1 connection for ${LATENCY_SECONDS} s`);
     const only = option('--only')?.split(',');
-    const results: Measured[] = [];
+    const selected = cases.filter((x) => !only || only.includes(x.id));
     // Where each tokens file was left: the cold cases must never send a token twice.
     const cursor = new Map<string, number>();
-    const better = (x: RunResult, y: RunResult | undefined) => (y === undefined || x.rps > y.rps ? x : y);
-    for (const c of cases.filter((x) => !only || only.includes(x.id))) {
+    const isCold = (c: Case) => c.id === "c'" || c.id === "d'";
+    const measure = async (c: Case, connections: number, seconds: number): Promise<RunResult> => {
       // The upstream is a server under test only in (a): it gets the server CPU for that case.
       if (c.id === 'a') pin(upstreamPid, SERVER_CPU);
-      const cold = c.id === "c'" || c.id === "d'";
-      const next = (r: RunResult, connections: number) => {
-        if (cold && c.tokens) cursor.set(c.tokens, (cursor.get(c.tokens) ?? 0) + r.requests + connections);
-        return r;
-      };
-      if (!cold) await load.run(c.url, c.path, c.tokens, CONNECTIONS, WARMUP_SECONDS, c.pid);
-      let loaded: RunResult | undefined;
-      let single: RunResult | undefined;
-      for (let round = 0; round < REPEAT; round++) {
-        loaded = better(next(await load.run(c.url, c.path, c.tokens, CONNECTIONS, RUN_SECONDS, c.pid, cursor.get(c.tokens ?? '') ?? 0), CONNECTIONS), loaded);
-        single = better(next(await load.run(c.url, c.path, c.tokens, 1, LATENCY_SECONDS, c.pid, cursor.get(c.tokens ?? '') ?? 0), 1), single);
-      }
+      const r = await load.run(c.url, c.path, c.tokens, connections, seconds, c.pid, c.tokens ? (cursor.get(c.tokens) ?? 0) : 0);
       if (c.id === 'a') pin(upstreamPid, CLIENT_CPU);
-      for (const r of [loaded!, single!]) {
-        const wrong = c.expect === '2xx' ? r.non2xx : r.requests - r.non2xx;
-        if (wrong > 0 || r.errors > 0) log(`[bench] warning: case ${c.id}: ${wrong} unexpected statuses, ${r.errors} socket errors`);
+      if (isCold(c) && c.tokens) cursor.set(c.tokens, (cursor.get(c.tokens) ?? 0) + r.requests + connections);
+      const wrong = c.expect === '2xx' ? r.non2xx : r.requests - r.non2xx;
+      if (wrong > 0 || r.errors > 0) log(`[bench] warning: case ${c.id}: ${wrong} unexpected statuses, ${r.errors} socket errors`);
+      return r;
+    };
+    for (const c of selected) if (!isCold(c)) await load.run(c.url, c.path, c.tokens, CONNECTIONS, WARMUP_SECONDS, c.pid);
+    // Rounds interleave the cases, so slow spells of a shared machine fall on all of them alike.
+    const rounds = new Map<string, { loaded: RunResult[]; single: RunResult[] }>(selected.map((c) => [c.id, { loaded: [], single: [] }]));
+    for (let round = 0; round < REPEAT; round++) {
+      for (const c of selected) {
+        const loaded = await measure(c, CONNECTIONS, RUN_SECONDS);
+        const single = await measure(c, 1, LATENCY_SECONDS);
+        rounds.get(c.id)!.loaded.push(loaded);
+        rounds.get(c.id)!.single.push(single);
+        log(`[bench] ${c.id.padEnd(6)} round ${round + 1}: ${Math.round(loaded.rps)} req/s, ${Math.round(cpuPerRequest(loaded))} µs CPU per request, server CPU ${Math.round(loaded.serverCpu * 100)}%`);
       }
-      results.push({ ...c, loaded: loaded!, single: single! });
-      log(`[bench] ${c.id.padEnd(6)} ${Math.round(loaded!.rps)} req/s, ${Math.round(cpuPerRequest(loaded!))} µs CPU per request`);
     }
+    const best = (runs: RunResult[]) => runs.reduce((x, y) => (y.rps > x.rps ? y : x));
+    const results: Measured[] = selected.map((c) => ({ ...c, loaded: best(rounds.get(c.id)!.loaded), single: best(rounds.get(c.id)!.single), rounds: rounds.get(c.id)!.loaded }));
     const mem = memory(edgePid);
     if (only) {
       for (const r of results) log(`${r.id}: ${Math.round(r.loaded.rps)} req/s, ${Math.round(cpuPerRequest(r.loaded))} µs CPU/request; 1 conn p50 ${r.single.p50} µs p99 ${r.single.p99} µs`);
@@ -504,7 +506,8 @@ async function main(): Promise<void> {
     if (flag('--cpu-prof')) log(`[bench] CPU profiles of the edges and the bare proxy go to ${profileDir} when they stop`);
   } finally {
     await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    if (flag('--keep')) log(`[bench] kept ${dir} (logs of the edges)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -529,15 +532,20 @@ function print(results: Measured[], mem: { rssMiB: number; peakMiB: number }, to
   // When a server is CPU-bound its throughput is 1 / (CPU per request): this ratio is what the
   // req/s ratio would be on an idle machine, and it moves far less with other load.
   const cpuRatio = (x: Measured, y: Measured) => cpuPerRequest(y.loaded) / cpuPerRequest(x.loaded);
-  const goal = (name: string, measured: number, byCpu: number, min: number) =>
-    `${name.padEnd(5)} = ${measured.toFixed(2)} measured, ${byCpu.toFixed(2)} by CPU per request   (goal >= ${min}: ${verdict(measured >= min)} measured, ${verdict(byCpu >= min)} by CPU)`;
+  const goal = (name: string, measured: number, byCpu: number, min: number, rounds: string) =>
+    `${name.padEnd(5)} = ${measured.toFixed(2)} best runs, ${rounds}, ${byCpu.toFixed(2)} by CPU per request   (goal >= ${min}: ${verdict(measured >= min)} / ${verdict(byCpu >= min)} by CPU)`;
+  // Ratios of the same round (the cases of one round ran back to back): median and range.
+  const paired = (x: Measured, y: Measured) => {
+    const r = x.rounds.map((run, i) => run.rps / y.rounds[i].rps).sort((p, q) => p - q);
+    return `round by round ${r[Math.floor(r.length / 2)].toFixed(2)} median (${r[0].toFixed(2)}..${r[r.length - 1].toFixed(2)})`;
+  };
   const addedP99 = c.loaded.p99 - b.loaded.p99;
   const addedP99Single = c.single.p99 - b.single.p99;
   const hitMiss = Math.abs(miss.single.p50 - e.single.p50);
   lines.push(
-    goal('c/b', c.loaded.rps / b.loaded.rps, cpuRatio(c, b), 0.95),
-    goal("c'/b", cold.loaded.rps / b.loaded.rps, cpuRatio(cold, b), 0.4),
-    goal('d/c', d.loaded.rps / c.loaded.rps, cpuRatio(d, c), 1),
+    goal('c/b', c.loaded.rps / b.loaded.rps, cpuRatio(c, b), 0.95, paired(c, b)),
+    goal("c'/b", cold.loaded.rps / b.loaded.rps, cpuRatio(cold, b), 0.4, paired(cold, b)),
+    goal('d/c', d.loaded.rps / c.loaded.rps, cpuRatio(d, c), 1, paired(d, c)),
     `p99 added by c over b: ${Math.round(addedP99)} µs at ${CONNECTIONS} connections, ${Math.round(addedP99Single)} µs at 1 connection (goal <= 500 µs: ${verdict(addedP99 <= 500)} / ${verdict(addedP99Single <= 500)})`,
     `p50 added by c over b: ${Math.round(c.loaded.p50 - b.loaded.p50)} µs at ${CONNECTIONS} connections, ${Math.round(c.single.p50 - b.single.p50)} µs at 1 connection`,
     `hit vs miss (GET /auth, 1 connection): p50 ${Math.round(e.single.p50)} µs vs ${Math.round(miss.single.p50)} µs, difference ${Math.round(hitMiss)} µs (goal <= 50 µs: ${verdict(hitMiss <= 50)})`,
@@ -550,7 +558,7 @@ function print(results: Measured[], mem: { rssMiB: number; peakMiB: number }, to
     PINNING
       ? `- ${cpus().length} CPUs: the server under test alone on CPU ${SERVER_CPU}; the load generator, the upstream, redis-server and this script on CPU ${CLIENT_CPU} (taskset). In (a) the upstream itself is moved to CPU ${SERVER_CPU}.`
       : '- no CPU pinning (taskset missing or one CPU): figures include contention between the load generator and the servers',
-    `- ${tool === 'wrk' ? 'wrk (1 thread; latencies recorded in µs by wrk)' : 'autocannon (latencies in ms, converted)'}: ${CONNECTIONS} keep-alive connections for ${RUN_SECONDS} s after a ${WARMUP_SECONDS} s warm-up (none for c' and d', which never send a token twice), then 1 connection for ${LATENCY_SECONDS} s; each case ${REPEAT} time(s), the best run kept.`,
+    `- ${tool === 'wrk' ? 'wrk (1 thread; latencies recorded in µs by wrk)' : 'autocannon (latencies in ms, converted)'}: ${CONNECTIONS} keep-alive connections for ${RUN_SECONDS} s after a ${WARMUP_SECONDS} s warm-up (none for c' and d', which never send a token twice), then 1 connection for ${LATENCY_SECONDS} s; ${REPEAT} rounds, each running every case once in turn; the best run of each case is kept.`,
     `- load average when the benchmark started: ${loadAtStart}. Other processes on the machine take CPU time from the server under test and slow it down by varying amounts, so req/s and p99 vary between runs; "server CPU" below 100% means the server waited for something else (other load, or CPU ${CLIENT_CPU}), and CPU µs per request is the steadier figure.`,
     '- the edge is the real service (dist/apps/edge-validator) with its defaults: refusals logged, requests let through not (c+log: with EDGE_ACCESS_LOG=true); Redis holds the master list; no Kafka (the in-process bus takes the usage batches).',
     "- c: 1000 Secrets in turn, each verified once and then held; c': every request a Secret of another of the 100 000 keys (EdDSA check, HMAC fingerprint and a Redis GET each time); d: forged signatures, malformed tokens, wrong prefixes and unknown kids, reused; d': a new forged signature each request (an EdDSA check each time).",
