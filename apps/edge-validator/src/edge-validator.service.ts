@@ -14,15 +14,3 @@ export async function startEdgeValidator(infra: Infrastructure): Promise<Running
   await app.init();
   return { name: 'edge-validator', url: app.get(EdgeGateway).url, close: () => app.close() };
 }
-
-/**
- * For the all-in-one (`npm start`): the edge needs an API to front, so without EDGE_UPSTREAM_URL it
- * is not started, and a log line says how to turn it on.
- */
-export async function startEdgeValidatorIfConfigured(infra: Infrastructure): Promise<RunningService> {
-  if (infra.config.edgeUpstreamUrl) return startEdgeValidator(infra);
-  infra
-    .logger('edge-validator')
-    .warn('edge-validator not started: set EDGE_UPSTREAM_URL to the API it should front (e.g. EDGE_UPSTREAM_URL=http://127.0.0.1:9000 npm start)');
-  return { name: 'edge-validator', close: async () => undefined };
-}

@@ -1,11 +1,13 @@
 import { DevelopmentIssuer } from '@keywarden/auth';
+import { SystemClock } from '@keywarden/clock';
 import { loadConfig } from '@keywarden/config';
 import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
-import { startEdgeValidatorIfConfigured } from '../../edge-validator/src/edge-validator.service';
+import { startEdgeValidator } from '../../edge-validator/src/edge-validator.service';
 import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
 import { startNotifier } from '../../notifier/src/notifier.service';
 import { startSettings } from '../../settings/src/settings.service';
+import { DemoUpstream, startDemoUpstream } from './demo-upstream';
 
 /**
  * The all-in-one composition root (`npm start`): every service's module in one process, sharing
@@ -13,27 +15,33 @@ import { startSettings } from '../../settings/src/settings.service';
  * This is the one place allowed to import apps (see .dependency-cruiser.js). Adding a service is
  * one line in this list. Consumers start before the registry, so its relay finds them listening.
  */
-const services: ReadonlyArray<ServiceStarter> = [startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry, startEdgeValidatorIfConfigured];
+const services: ReadonlyArray<ServiceStarter> = [startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry, startEdgeValidator];
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const configured = loadConfig();
+  // Without an API to front, the edge fronts a demo one, so the whole flow works on a fresh clone.
+  const demo: DemoUpstream | null = configured.edgeUpstreamUrl ? null : await startDemoUpstream(new SystemClock());
+  const config = demo ? { ...configured, edgeUpstreamUrl: demo.url } : configured;
   const infra = new Infrastructure(config, 'keywarden');
   const logger = infra.logger('keywarden');
   const running: RunningService[] = [];
+  const closeDemo = async () => demo?.close();
   try {
     for (const start of services) running.push(await start(infra));
   } catch (error) {
     for (const service of running.reverse()) await service.close().catch(() => undefined);
     await infra.close().catch(() => undefined);
+    await closeDemo().catch(() => undefined);
     throw error;
   }
-  closeOnSignals(logger, [...[...running].reverse().map((s) => () => s.close()), () => infra.close()]);
+  closeOnSignals(logger, [...[...running].reverse().map((s) => () => s.close()), () => infra.close(), closeDemo]);
 
   const mode = infra.embedded ? 'embedded (in-process bus, in-memory cache, SQLite store, mail files)' : 'connected';
   const lines = [
     '',
     `Keywarden is running — ${mode}; data in ${config.dataDir}`,
     ...running.filter((s) => s.url).map((s) => `  ${s.name.padEnd(22)} ${s.url!.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1')}`),
+    ...(demo ? [`  (the edge fronts a demo API at ${demo.url}; set EDGE_UPSTREAM_URL to front yours)`] : []),
     '',
     config.auth.mode === 'development'
       ? 'Get an admin token:  npm run admin-token -- --org acme --email admin@acme.test'
