@@ -207,6 +207,36 @@ describe('edge-validator HTTP behaviour', () => {
     });
   });
 
+  describe('"Never expire"', () => {
+    it("keeps the Secret already deployed passing past the exp it was minted with, and only while the registry accepts the key", async () => {
+      const { keyId, secret } = await issueKey({ validity: 'P30D' });
+      await edge.get('/v1/things').set(bearer(secret)).expect(200);
+      await registry.post(`/v1/orgs/${org}/keys/${keyId}/remove-expiration`).set(bearer(admin)).expect(200);
+      try {
+        harness.clock.advance(31 * DAY_MS);
+        expect(decodeJwtPayload(secret).exp as number).toBeLessThan(harness.clock.now().getTime() / 1000);
+        await waitFor(async () => (await edge.get('/v1/things').set(bearer(secret))).status === 200, { description: 'the old Secret accepted past its exp' });
+        await edge.get('/auth').set(bearer(secret)).expect(204);
+        // Revoked with no grace: its end is the registry's again, and the Secret is refused.
+        await registry.post(`/v1/orgs/${org}/keys/${keyId}/revoke`).set(bearer(admin)).send({ grace: 'P0D' }).expect(200);
+        await waitFor(async () => (await edge.get('/v1/things').set(bearer(secret))).status === 401, { description: 'the revoked key refused' });
+      } finally {
+        harness.clock.advance(-31 * DAY_MS);
+      }
+    });
+
+    it('does not save a key that was left to expire: its Secret is refused from its exp on', async () => {
+      const { secret } = await issueKey({ validity: 'P30D' });
+      await edge.get('/v1/things').set(bearer(secret)).expect(200);
+      try {
+        harness.clock.advance(30 * DAY_MS);
+        await edge.get('/v1/things').set(bearer(secret)).expect(401);
+      } finally {
+        harness.clock.advance(-30 * DAY_MS);
+      }
+    });
+  });
+
   describe('forward-auth (GET /auth)', () => {
     it('answers 204 with the identity headers for a valid Secret and 401 otherwise, never calling the upstream', async () => {
       const { keyId, secret } = await issueKey();

@@ -15,8 +15,21 @@ describe('decideAccess', () => {
     expect(decideAccess({ ...secret, expiresAtMs: null }, { ...entry, acceptUntil: null }, t + 10 * 365 * 86_400_000)).toEqual({ accepted: true });
   });
 
-  it('refuses a Secret from its exp on, even if the entry says otherwise', () => {
-    expect(decideAccess(secret, { ...entry, acceptUntil: null }, t + 1000)).toEqual({ accepted: false, reason: 'expired' });
+  it("accepts a Secret past its own exp while the master list says the key never expires (\"Never expire\" after minting)", () => {
+    expect(decideAccess(secret, { ...entry, acceptUntil: null }, t + 1000)).toEqual({ accepted: true });
+    expect(decideAccess(secret, { ...entry, acceptUntil: null }, t + 10 * 365 * 86_400_000)).toEqual({ accepted: true });
+  });
+
+  it("extends a Secret's exp only up to the master list's acceptUntil, never beyond it", () => {
+    const extended = { ...entry, acceptUntil: t + 5000 };
+    expect(decideAccess(secret, extended, t + 4999)).toEqual({ accepted: true });
+    expect(decideAccess(secret, extended, t + 5000)).toEqual({ accepted: false, reason: 'expired' });
+  });
+
+  it('refuses a Secret past its exp whose key is not in the master list, or has ended, or is another key', () => {
+    expect(decideAccess(secret, null, t + 1000)).toEqual({ accepted: false, reason: 'expired' });
+    expect(decideAccess(secret, entry, t + 1000)).toEqual({ accepted: false, reason: 'expired' });
+    expect(decideAccess(secret, { ...entry, acceptUntil: null, keyId: 'k2' }, t + 1000)).toEqual({ accepted: false, reason: 'key-mismatch' });
   });
 
   it('refuses a key the master list does not have (deleted, ended, or never issued)', () => {

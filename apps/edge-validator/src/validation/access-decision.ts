@@ -34,14 +34,19 @@ const REFUSALS = {
 };
 
 /**
- * Accepted only when the Secret is within its own `exp`, the master list has its key (deleted and
- * ended keys are gone from it), the entry is the same organisation and key the Secret names, and
- * the key's acceptUntil has not been reached. Every branch costs the same few comparisons.
+ * The master list's acceptUntil is the key's authoritative end; the Secret's own `exp` is only the
+ * key's end as it was when the Secret was minted. So a signature-checked Secret is accepted when
+ * the master list has its key (deleted and ended keys are gone from it), the entry is the same
+ * organisation and key the Secret names, and the entry's acceptUntil has not been reached, whether
+ * or not the Secret's `exp` has passed: "never expire" (acceptUntil null) keeps a deployed Secret
+ * working past its old `exp`. acceptUntil is only ever moved earlier (revocation) or removed, never
+ * beyond a live Secret's `exp` otherwise, so nothing is accepted that the registry does not accept
+ * now. A passed `exp` only names the refusal. Every branch costs the same few comparisons.
  */
 export function decideAccess(secret: VerifiedSecretEntry, key: ActiveKeyEntry | null, nowMs: number): AccessDecision {
-  if (secret.expiresAtMs !== null && nowMs >= secret.expiresAtMs) return REFUSALS.expired;
-  if (key === null) return REFUSALS.unknownKey;
+  const pastExp = secret.expiresAtMs !== null && nowMs >= secret.expiresAtMs;
+  if (key === null) return pastExp ? REFUSALS.expired : REFUSALS.unknownKey;
   if (key.orgId !== secret.orgId || key.keyId !== secret.keyId) return REFUSALS.mismatch;
-  if (key.acceptUntil !== null && nowMs >= key.acceptUntil) return REFUSALS.ended;
+  if (key.acceptUntil !== null && nowMs >= key.acceptUntil) return pastExp ? REFUSALS.expired : REFUSALS.ended;
   return ACCEPTED;
 }

@@ -5,6 +5,8 @@ import { InMemoryActiveKeyCache } from '@keywarden/key-cache';
 import { KeyEntryCache } from './key-entry.cache';
 import { SecretValidator, Verdict } from './secret-validator';
 
+const apiKeyOf = (secret: string): string => JSON.parse(Buffer.from(secret.split('.')[1], 'base64url').toString()).client_secret;
+
 describe('SecretValidator', () => {
   const clock = new ManualClock('2026-03-01T10:00:00Z');
   const ring = SigningKeyRing.generate(clock.now());
@@ -71,6 +73,46 @@ describe('SecretValidator', () => {
     } finally {
       clock.advance(-86_400_000);
     }
+  });
+
+  describe('after "Never expire" (the master list says the key never ends)', () => {
+    const neverExpire = async (revision: number) => {
+      await cache.applyRingChange('acme', revision, { kind: 'put', key: { orgId: 'acme', keyId: 'k1', fingerprint: fingerprinter.fingerprint(apiKeyOf(secret)), status: 'active', acceptUntil: null } });
+      validator.evict('acme', 'k1', null);
+    };
+    const later = async <T>(ms: number, body: () => Promise<T>): Promise<T> => {
+      clock.advance(ms);
+      try {
+        return await body();
+      } finally {
+        clock.advance(-ms);
+      }
+    };
+
+    it('accepts the Secret already deployed past its own exp, first seen then', async () => {
+      await neverExpire(1);
+      await later(400 * 86_400_000, async () => {
+        expect(await outcome(validator.validate(secret, now()))).toBe('accepted');
+        expect(await outcome(validator.validate(secret, now()))).toBe('accepted');
+      });
+    });
+
+    it('keeps accepting a Secret it held from before, past its exp', async () => {
+      expect(await outcome(validator.validate(secret, now()))).toBe('accepted');
+      await neverExpire(1);
+      await later(86_400_000, async () => expect(await outcome(validator.validate(secret, now()))).toBe('accepted'));
+    });
+
+    it('accepts nothing the master list does not: past its exp, a Secret of an ended or missing key is refused', async () => {
+      await cache.applyRingChange('acme', 1, { kind: 'put', key: { orgId: 'acme', keyId: 'k1', fingerprint: fingerprinter.fingerprint(apiKeyOf(secret)), status: 'revoked', acceptUntil: now() + 3_600_000 } });
+      validator.evict('acme', 'k1', null);
+      expect(await outcome(validator.validate(secret, now()))).toBe('accepted');
+      await later(3_600_000, async () => expect(await outcome(validator.validate(secret, now()))).not.toBe('accepted'));
+      await later(86_400_000, async () => expect(await outcome(validator.validate(secret, now()))).toBe('expired'));
+      await cache.applyRingChange('acme', 2, { kind: 'remove', keyId: 'k1' });
+      validator.evict('acme', 'k1', null);
+      await later(86_400_000, async () => expect(await outcome(validator.validate(secret, now()))).toBe('expired'));
+    });
   });
 
   it('refuses garbage without any signature check', async () => {

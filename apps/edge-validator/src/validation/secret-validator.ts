@@ -47,7 +47,10 @@ const SIGNING_KEYS_UNAVAILABLE: Verdict = { outcome: 'unavailable', cause: 'sign
 /**
  * Validates a bearer Secret, cheapest check first: present → held verified Secret (the same token
  * string, verified before) → structure, kid, and the key's prefix and checksum (no crypto, no I/O) → EdDSA
- * signature against the JWKS → fingerprint → key entry (in process, then Redis) → decision.
+ * signature against the JWKS → fingerprint → key entry (in process, then Redis) → decision. The
+ * Secret's `exp` is weighed in the decision, against the entry: the entry's acceptUntil is the
+ * key's authoritative end, so a held Secret stays accepted past its `exp` exactly while the entry
+ * says so, and is refused from the entry's end on.
  *
  * Returns synchronously when everything is in memory (the common case: a client reuses its
  * Secret all day), so the hot path allocates no promise. A Secret that was verified once is only
@@ -113,7 +116,9 @@ export class SecretValidator {
     if (!inspected.ok) return REFUSED[inspected.reason];
     let verified;
     try {
-      verified = await this.verifier.verifyInspected(inspected.secret, new Date(nowMs));
+      // Not verifyInspected: a Secret past its own exp is still accepted while the master list's
+      // entry says its key is (decideAccess), e.g. after "Never expire" was set.
+      verified = await this.verifier.verifySignature(inspected.secret, new Date(nowMs));
     } catch (error) {
       if (error instanceof SigningKeysUnavailableError) return SIGNING_KEYS_UNAVAILABLE;
       if (!(error instanceof InvalidSecretError)) throw error;

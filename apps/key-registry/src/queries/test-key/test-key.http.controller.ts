@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, NotFoundException, Post, UseGuards 
 import { AdminGuard, OrgIdParam } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { formatInstant } from '@keywarden/contracts';
-import { InvalidSecretError, SecretVerifier } from '@keywarden/crypto';
+import { inspectSecret, InvalidSecretError, isSecretExpired, SecretVerifier } from '@keywarden/crypto';
 import { ACTIVE_KEY_CACHE, ActiveKeyCache, acceptsAt } from '@keywarden/key-cache';
 import { findKey, isAccepted } from '../../domain/key-ring.decider';
 import { KeyIdParam } from '../../key-ring/key-ring.http';
@@ -47,14 +47,21 @@ export class TestKeyHttpController {
     return { valid: true, checkedAt };
   }
 
-  /** Checks a pasted Secret the way the gateway would: signature, key, organisation, time. */
+  /**
+   * Checks a pasted Secret the way the gateway would: signature, key, organisation, time. As at
+   * the gateway, the key's end is the registry's record, not the Secret's `exp` (the key's end
+   * when it was minted): after "Never expire" a Secret past its `exp` is still valid, and nothing
+   * the registry does not accept now is.
+   */
   @Post('test')
   @HttpCode(200)
   async testSecret(@OrgIdParam() orgId: string, @Body() body: TestSecretRequestDto) {
     const now = this.clock.now();
+    const inspected = inspectSecret(body.secret);
+    if (!inspected.ok) return { valid: false, reason: describe(inspected.reason) };
     let verified;
     try {
-      verified = await this.verifier.verify(body.secret, now);
+      verified = await this.verifier.verifySignature(inspected.secret, now);
     } catch (error) {
       if (error instanceof InvalidSecretError) return { valid: false, reason: describe(error.reason) };
       throw error;
@@ -67,7 +74,7 @@ export class TestKeyHttpController {
       return { valid: false, reason: 'the key in this Secret does not exist (it may have been deleted)' };
     }
     const view = await this.presenter.presentOne(orgId, key, now);
-    if (!isAccepted(key, now.toISOString())) return { valid: false, reason: EXPIRED, key: view };
+    if (!isAccepted(key, now.toISOString())) return { valid: false, reason: isSecretExpired(verified, now) ? describe('expired') : EXPIRED, key: view };
     return { valid: true, key: view };
   }
 }
