@@ -146,6 +146,18 @@ describe('settings HTTP API', () => {
       ['requestIdHeader Trailer', { requestIdHeader: 'Trailer' }, /cannot be Trailer/],
       ['requestIdHeader Upgrade', { requestIdHeader: 'Upgrade' }, /cannot be Upgrade/],
       ['requestIdHeader X-Keywarden-Org', { requestIdHeader: 'X-Keywarden-Org' }, /cannot start with X-Keywarden-/],
+      ['requestIdHeader Set-Cookie', { requestIdHeader: 'Set-Cookie' }, /requestIdHeader cannot be Set-Cookie: that header carries credentials or cookies.*echoed on the response/],
+      ['requestIdHeader Proxy-Connection', { requestIdHeader: 'Proxy-Connection' }, /cannot be Proxy-Connection: that header controls the connection/],
+      ['requestIdHeader X-Forwarded-For', { requestIdHeader: 'X-Forwarded-For' }, /cannot be X-Forwarded-For: that header is set by the proxy/],
+      ['requestIdHeader Forwarded', { requestIdHeader: 'Forwarded' }, /cannot be Forwarded: that header is set by the proxy/],
+      ['requestIdHeader Via', { requestIdHeader: 'Via' }, /cannot be Via/],
+      ['requestIdHeader Expect', { requestIdHeader: 'Expect' }, /cannot be Expect/],
+      ['requestIdHeader Content-Type', { requestIdHeader: 'Content-Type' }, /cannot be Content-Type: that header controls the connection or the framing/],
+      ['requestIdHeader Location', { requestIdHeader: 'Location' }, /cannot be Location: that header has a meaning to browsers/],
+      ['requestIdHeader WWW-Authenticate', { requestIdHeader: 'WWW-Authenticate' }, /cannot be WWW-Authenticate/],
+      ['requestIdHeader Sec-Fetch-Site', { requestIdHeader: 'Sec-Fetch-Site' }, /cannot be Sec-Fetch-Site/],
+      ['requestIdHeader Access-Control-Allow-Origin', { requestIdHeader: 'Access-Control-Allow-Origin' }, /cannot be Access-Control-Allow-Origin/],
+      ['requestIdHeader Origin', { requestIdHeader: 'Origin' }, /cannot be Origin/],
       ['requestIdHeader as a number', { requestIdHeader: 7 }, /requestIdHeader must be a string/],
       ['a null value', { rotationIntervalDays: null }, /rotationIntervalDays must be an integer/],
       ['an unknown field', { color: 'red' }, /property color should not exist/],
@@ -260,6 +272,24 @@ describe('settings HTTP API', () => {
       await api.patch(`/v1/orgs/${org}/settings?customerRequestId=${encodeURIComponent('a\u0007b')}`).set(auth()).send({ expiryNoticeDays: 22 }).expect(400);
       await patch({ expiryNoticeDays: 23 }).set('X-Customer-Request-Id', 'has space').expect(400);
       expect((await get()).expiryNoticeDays).toBe(20);
+    });
+
+    it('never sets a cookie chosen by a link’s author: Set-Cookie cannot become the request-id header', async () => {
+      const refused = await patch({ requestIdHeader: 'Set-Cookie' }).expect(400);
+      expect(refused.body.message).toMatch(/requestIdHeader cannot be Set-Cookie/);
+      const res = await api.get(`/v1/orgs/${org}/settings?customerRequestId=${encodeURIComponent('sid=x;Path=/')}`).set(auth());
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect((await get()).requestIdHeader).toBe('X-Customer-Request-Id');
+    });
+
+    it('reads a header recorded before its name was reserved as the default header, and still accepts changes', async () => {
+      await store.appendToStream(
+        settingsStream(org),
+        [{ eventId: crypto.randomUUID(), type: 'SettingsChanged', data: { orgId: org, changes: { requestIdHeader: 'X-Forwarded-For' }, changedAt: '2026-03-01T09:00:00.000Z', actor: { sub: 'old', email: null } } }],
+        'any',
+      );
+      expect((await get()).requestIdHeader).toBe('X-Customer-Request-Id');
+      expect((await patch({ requestIdHeader: 'X-Trace-Id' }).expect(200)).body.requestIdHeader).toBe('X-Trace-Id');
     });
 
     it('honours the header the organisation configured, once its change has reached the reader', async () => {

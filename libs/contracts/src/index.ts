@@ -6,6 +6,7 @@ export * from './envelope';
 export * from './validation';
 export * from './date-time-format';
 export * from './settings';
+export * from './http-headers';
 export * from './settings.rules';
 export * from './settings.events';
 export * from './cache-invalidation';

@@ -1,6 +1,6 @@
 import type { Actor } from './key-ring.events';
-import type { OrgSettings } from './settings';
-import { MAX_MEDIA_MAX_BASE64_BYTES, SETTINGS_FIELDS, SETTINGS_LIMITS, settingsProblems, SettingsPatch } from './settings.rules';
+import { DEFAULT_SETTINGS, type OrgSettings } from './settings';
+import { isReservedRequestIdHeader, MAX_MEDIA_MAX_BASE64_BYTES, SETTINGS_FIELDS, SETTINGS_LIMITS, settingsProblems, SettingsPatch } from './settings.rules';
 import { ajv, ContractViolation, describeErrors } from './validation';
 
 /**
@@ -82,9 +82,21 @@ const validateOrgSettings = ajv.compile({
 export function parseSettingsEvent(type: string, data: unknown): SettingsEvent {
   if (type !== 'SettingsChanged') throw new ContractViolation(`event type "${type}"`, ['is not a settings event']);
   if (!validateSettingsChanged(data)) throw new ContractViolation(`${type} event`, describeErrors(validateSettingsChanged.errors));
-  const problems = settingsProblems((data as { changes: Record<string, unknown> }).changes);
+  const event = upcastReservedRequestIdHeader(data as SettingsChanged['data']);
+  const problems = settingsProblems(event.changes);
   if (problems.length) throw new ContractViolation(`${type} event`, problems);
-  return { type, data } as SettingsChanged;
+  return { type, data: event } as SettingsChanged;
+}
+
+/**
+ * The list of header names a request-id header may not take has grown over time: a change recorded
+ * before a name was reserved reads as a change back to the default header, so the organisation's
+ * settings stay readable (and changeable) and no consumer is handed a header it would refuse.
+ */
+function upcastReservedRequestIdHeader(data: SettingsChanged['data']): SettingsChanged['data'] {
+  const header = data.changes.requestIdHeader;
+  if (header === undefined || !isReservedRequestIdHeader(header)) return data;
+  return { ...data, changes: { ...data.changes, requestIdHeader: DEFAULT_SETTINGS.requestIdHeader } };
 }
 
 /**

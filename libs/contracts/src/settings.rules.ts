@@ -1,3 +1,4 @@
+import { IDENTITY_HEADER_PREFIX, reservedHeaderReason } from './http-headers';
 import type { OrgSettings } from './settings';
 
 /**
@@ -40,40 +41,27 @@ export type SettingsPatch = Partial<OrgSettings>;
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
- * Header names that would break the proxy, smuggle a request or leak a credential if the edge
- * copied a request id into them: credentials, framing, routing, and the hop-by-hop set.
+ * The request-id header's name: a token, and none of the names with a meaning to the proxy or to
+ * browsers (http-headers.ts, the same sets the edge filters with), nor Keywarden's own X-Keywarden-*.
  */
-const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  'authorization',
-  'cookie',
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-]);
-
-/** The edge sets these itself upstream (X-Keywarden-Org, X-Keywarden-Key-Id): a caller must never forge them. */
-const RESERVED_PREFIX = 'x-keywarden-';
-
 export function requestIdHeaderProblem(value: string): string | null {
   const what = 'requestIdHeader';
   if (value.length === 0 || value.length > SETTINGS_LIMITS.requestIdHeader.maxLength || !HTTP_TOKEN.test(value)) {
     return `${what} must be an HTTP header name of 1 to ${SETTINGS_LIMITS.requestIdHeader.maxLength} letters, digits or !#$%&'*+-.^_\`|~ (no spaces or colons), e.g. X-Customer-Request-Id`;
   }
-  const lower = value.toLowerCase();
-  if (RESERVED_HEADERS.has(lower)) {
-    return `${what} cannot be ${value}: that header carries credentials or controls the connection; choose a name such as X-Customer-Request-Id`;
-  }
-  if (lower.startsWith(RESERVED_PREFIX)) {
+  if (value.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX)) {
     return `${what} cannot start with X-Keywarden-: those headers are set by Keywarden itself; choose a name such as X-Customer-Request-Id`;
   }
+  const reason = reservedHeaderReason(value);
+  if (reason !== null) {
+    return `${what} cannot be ${value}: that header ${reason}, and the request id a caller (or a link's author) supplies is sent upstream and echoed on the response under this name; choose a name such as X-Customer-Request-Id`;
+  }
   return null;
+}
+
+/** A well-formed header name that is reserved (a name the rule above refuses for what it means, not its syntax). */
+export function isReservedRequestIdHeader(value: string): boolean {
+  return HTTP_TOKEN.test(value) && (value.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX) || reservedHeaderReason(value) !== null);
 }
 
 /** A pragmatic address check: one @, no spaces or angle brackets, a dotted domain of DNS labels. */

@@ -2,27 +2,21 @@
  * Header filtering of a proxy (RFC 9110 §7.6.1): connection-specific fields, and every field the
  * Connection header names, apply to one hop and are never forwarded. Works on Node's raw header
  * arrays ([name, value, name, value…]) so duplicates (Set-Cookie) and the sender's casing survive.
+ * The header sets are libs/contracts' (http-headers.ts).
  */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'proxy-connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
+import { HOP_BY_HOP_HEADERS, IDENTITY_HEADER_PREFIX, PROXY_REBUILT_HEADERS } from '@keywarden/contracts';
+
+const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
 
 /**
  * Set by the edge itself from what it saw (the previous values are folded in where the syntax
- * allows): Expect is answered here, the forwarding fields are rebuilt.
+ * allows): Host names the upstream, Expect is answered here, the forwarding fields are rebuilt.
+ * Shared with the settings rule, which refuses these as a request-id header.
  */
-const REBUILT = new Set(['expect', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'via']);
+const REBUILT = PROXY_REBUILT_HEADERS;
 
 /** Identity headers the edge sets itself: a caller must never be able to supply them. */
-export const IDENTITY_HEADER_PREFIX = 'x-keywarden-';
+export { IDENTITY_HEADER_PREFIX };
 
 export type RequestHeaderPolicy = Readonly<{
   /** Forward the caller's Authorization (the Secret) upstream. */
@@ -53,7 +47,7 @@ export function upstreamRequestHeaders(raw: readonly string[], policy: RequestHe
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || lower === 'host') continue;
+    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower)) continue;
     if (lower === 'authorization' && !policy.keepAuthorization) continue;
     if (lower.startsWith(IDENTITY_HEADER_PREFIX)) continue;
     if (named !== null && named.has(lower)) continue;

@@ -1,0 +1,54 @@
+import { HOP_BY_HOP_HEADERS, PROXY_REBUILT_HEADERS } from './http-headers';
+import { requestIdHeaderProblem, settingsProblems } from './settings.rules';
+
+describe('the requestIdHeader rule', () => {
+  it.each(['X-Customer-Request-Id', 'X-Trace-Id', 'X-Request-ID', 'Request-Id', 'x-correlation-id', 'Acceptance-Id', 'Contentful-Id', 'Cookies-Seen'])(
+    'accepts %s',
+    (name) => expect(requestIdHeaderProblem(name)).toBeNull(),
+  );
+
+  it('refuses every header the edge drops or rebuilds, in any case (one shared definition)', () => {
+    for (const name of [...HOP_BY_HOP_HEADERS, ...PROXY_REBUILT_HEADERS]) {
+      for (const spelling of [name, name.toUpperCase()]) expect({ spelling, problem: requestIdHeaderProblem(spelling) }).toEqual({ spelling, problem: expect.stringContaining(`cannot be ${spelling}`) });
+    }
+  });
+
+  it.each<[string, RegExp]>([
+    ['Set-Cookie', /carries credentials or cookies/],
+    ['set-cookie2', /carries credentials or cookies/],
+    ['WWW-Authenticate', /carries credentials or cookies/],
+    ['Proxy-Connection', /controls the connection/],
+    ['Content-Type', /controls the connection or the framing/],
+    ['Content-Security-Policy', /controls the connection or the framing/],
+    ['Proxy-Anything', /controls the connection/],
+    ['Forwarded', /is set by the proxy/],
+    ['X-Forwarded-For', /is set by the proxy/],
+    ['X-Forwarded-Port', /is set by the proxy/],
+    ['Via', /is set by the proxy/],
+    ['Expect', /controls the connection/],
+    ['Location', /meaning to browsers/],
+    ['Refresh', /meaning to browsers/],
+    ['Origin', /meaning to browsers/],
+    ['Referer', /meaning to browsers/],
+    ['Sec-Fetch-Site', /meaning to browsers/],
+    ['Access-Control-Allow-Origin', /meaning to browsers/],
+    ['Cross-Origin-Resource-Policy', /meaning to browsers/],
+    ['Strict-Transport-Security', /meaning to browsers/],
+    ['Cache-Control', /meaning to browsers/],
+  ])('refuses %s, saying why and what to choose instead', (name, why) => {
+    const problem = requestIdHeaderProblem(name);
+    expect(problem).toMatch(new RegExp(`^requestIdHeader cannot be ${name}: that header `));
+    expect(problem).toMatch(why);
+    expect(problem).toMatch(/echoed on the response.*choose a name such as X-Customer-Request-Id/);
+  });
+
+  it('refuses Keywarden’s own headers with their own message', () => {
+    expect(requestIdHeaderProblem('X-Keywarden-Org')).toMatch(/cannot start with X-Keywarden-/);
+    expect(requestIdHeaderProblem('x-keywarden-anything')).toMatch(/cannot start with X-Keywarden-/);
+  });
+
+  it('is the rule settingsProblems applies', () => {
+    expect(settingsProblems({ requestIdHeader: 'Set-Cookie' })).toEqual([requestIdHeaderProblem('Set-Cookie')]);
+    expect(settingsProblems({ requestIdHeader: 'X-Trace-Id' })).toEqual([]);
+  });
+});
