@@ -20,8 +20,18 @@ export type CacheChange =
 
 export type ApplyOutcome = 'applied' | 'stale';
 
-/** An organisation's cache content as a replay of its ring computed it. */
+/**
+ * An organisation's cache content as a replay of its ring computed it. Revision -1 (with no keys)
+ * says the store has no ring for the organisation.
+ */
 export type OrgSnapshot = Readonly<{ orgId: string; revision: number; keys: readonly CachedKey[] }>;
+
+/** A `key:<fingerprint>` entry the edge would read that its organisation's index does not list. */
+export type UnindexedEntry = Readonly<{
+  fingerprint: string;
+  /** null when the entry cannot be read as a cached key. */
+  key: CachedKey | null;
+}>;
 
 export interface ActiveKeyCache {
   lookup(fingerprint: string): Promise<CachedKey | null>;
@@ -37,8 +47,19 @@ export interface ActiveKeyCache {
    * newer revision (the live projection moved on meanwhile). Returns how many were replaced.
    */
   restoreOrgs(snapshots: readonly OrgSnapshot[]): Promise<number>;
-  /** Removes an organisation the event store does not know (drift repair). */
+  /**
+   * Writes one organisation from a replay in one atomic step (never a moment where one of its
+   * valid keys is missing), like `restoreOrgs`, and also when the cache holds exactly
+   * `overwriteRevision` (a revision the store never reached, so a wrong one). A snapshot at
+   * revision -1 removes the organisation. Returns false when the cache moved on meanwhile.
+   */
+  reconcileOrg(snapshot: OrgSnapshot, overwriteRevision?: number): Promise<boolean>;
+  /** Removes an organisation unconditionally. */
   dropOrg(orgId: string): Promise<void>;
+  /** Every entry the edge would read that is not listed in its organisation's index (drift). */
+  findUnindexedEntries(): Promise<UnindexedEntry[]>;
+  /** Deletes the entry unless its organisation's index lists it by now. Returns whether it was deleted. */
+  removeUnindexedEntry(fingerprint: string): Promise<boolean>;
   /** Drops the whole cache. */
   clear(): Promise<void>;
   /** Liveness of the backing store, for readiness checks. */

@@ -1,4 +1,4 @@
-import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot } from './active-key-cache.port';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot, UnindexedEntry } from './active-key-cache.port';
 
 /** The embedded mode's cache and the unit tests': same semantics as Redis, minus persistence. */
 export class InMemoryActiveKeyCache implements ActiveKeyCache {
@@ -47,19 +47,37 @@ export class InMemoryActiveKeyCache implements ActiveKeyCache {
 
   async restoreOrgs(snapshots: readonly OrgSnapshot[]): Promise<number> {
     let replaced = 0;
-    for (const snapshot of snapshots) {
-      if (snapshot.revision < (this.revisions.get(snapshot.orgId) ?? -1)) continue;
-      await this.dropOrg(snapshot.orgId);
-      this.revisions.set(snapshot.orgId, snapshot.revision);
-      const keys = new Map<string, string>();
-      for (const key of snapshot.keys) {
-        keys.set(key.keyId, key.fingerprint);
-        this.byFingerprint.set(key.fingerprint, key);
-      }
-      this.orgKeys.set(snapshot.orgId, keys);
-      replaced++;
-    }
+    for (const snapshot of snapshots) if (await this.reconcileOrg(snapshot)) replaced++;
     return replaced;
+  }
+
+  async reconcileOrg(snapshot: OrgSnapshot, overwriteRevision?: number): Promise<boolean> {
+    const current = this.revisions.get(snapshot.orgId) ?? -1;
+    if (snapshot.revision < current && overwriteRevision !== current) return false;
+    await this.dropOrg(snapshot.orgId);
+    if (snapshot.revision < 0) return true;
+    this.revisions.set(snapshot.orgId, snapshot.revision);
+    const keys = new Map<string, string>();
+    for (const key of snapshot.keys) {
+      keys.set(key.keyId, key.fingerprint);
+      this.byFingerprint.set(key.fingerprint, key);
+    }
+    this.orgKeys.set(snapshot.orgId, keys);
+    return true;
+  }
+
+  async findUnindexedEntries(): Promise<UnindexedEntry[]> {
+    return [...this.byFingerprint].filter(([fingerprint, key]) => !this.isIndexed(fingerprint, key)).map(([fingerprint, key]) => ({ fingerprint, key }));
+  }
+
+  async removeUnindexedEntry(fingerprint: string): Promise<boolean> {
+    const key = this.byFingerprint.get(fingerprint);
+    if (!key || this.isIndexed(fingerprint, key)) return false;
+    return this.byFingerprint.delete(fingerprint);
+  }
+
+  private isIndexed(fingerprint: string, key: CachedKey): boolean {
+    return this.orgKeys.get(key.orgId)?.get(key.keyId) === fingerprint;
   }
 
   async dropOrg(orgId: string): Promise<void> {

@@ -39,3 +39,29 @@ describe('redis active-key cache', () => {
     }
   });
 });
+
+describe('redis active-key cache: entries outside the index', () => {
+  it('finds an entry no index lists, and deletes it only while no index lists it', async () => {
+    const redis = new Redis(redisUrl());
+    const prefix = `test:${randomUUID().slice(0, 8)}:`;
+    const cache = new RedisActiveKeyCache(redis, { prefix });
+    try {
+      const stray = { orgId: 'acme', keyId: 'key_stray', fingerprint: 'c'.repeat(64), status: 'active' as const, acceptUntil: null };
+      await redis.set(`${prefix}key:${stray.fingerprint}`, JSON.stringify(['acme', 'key_stray', 'a', null]));
+      await redis.set(`${prefix}key:${'d'.repeat(64)}`, '{not json');
+      expect((await cache.findUnindexedEntries()).sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : 1))).toEqual([
+        { fingerprint: stray.fingerprint, key: stray },
+        { fingerprint: 'd'.repeat(64), key: null },
+      ]);
+      // The projection indexes it meanwhile (the same key, issued for real): it is no longer removed.
+      await cache.applyRingChange('acme', 0, { kind: 'put', key: stray });
+      expect(await cache.removeUnindexedEntry(stray.fingerprint)).toBe(false);
+      expect(await cache.lookup(stray.fingerprint)).toEqual(stray);
+      expect(await cache.removeUnindexedEntry('d'.repeat(64))).toBe(true);
+      expect(await cache.findUnindexedEntries()).toEqual([]);
+    } finally {
+      await cache.clear();
+      redis.disconnect();
+    }
+  });
+});

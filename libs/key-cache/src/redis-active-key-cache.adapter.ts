@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot } from './active-key-cache.port';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot, UnindexedEntry } from './active-key-cache.port';
 
 /*
  * Layout (prefix defaults to `kw:`):
@@ -41,17 +41,25 @@ end
 return 1
 `;
 
-// Replaces an organisation's entries unless a newer revision was applied meanwhile. ARGV from 4 on
-// are (keyId, fingerprint, json, pxat) quadruples.
+// Replaces an organisation's entries unless a newer revision was applied meanwhile (or the cache
+// holds exactly ARGV[4], a revision known to be wrong). Old and new entries change in the same
+// script, so the edge never sees the organisation without its valid keys. Revision -1 removes the
+// organisation. ARGV from 5 on are (keyId, fingerprint, json, pxat) quadruples.
 const RESTORE_ORG = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) < current then return 0 end
+local revision = tonumber(ARGV[1])
+if revision < current and (ARGV[4] == '' or tonumber(ARGV[4]) ~= current) then return 0 end
 local old = redis.call('HVALS', KEYS[2])
 for _, fingerprint in ipairs(old) do redis.call('DEL', ARGV[3] .. fingerprint) end
 redis.call('DEL', KEYS[2])
+if revision < 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[3], ARGV[2])
+  return 1
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
-for i = 4, #ARGV, 4 do
+for i = 5, #ARGV, 4 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   if ARGV[i + 3] == '' then
     redis.call('SET', ARGV[3] .. ARGV[i + 1], ARGV[i + 2])
@@ -62,9 +70,23 @@ end
 return 1
 `;
 
+// Deletes an entry (KEYS[1]) unless its organisation's index lists it, checked in the same script:
+// the projection writes an entry and its index field together, so a key it just issued is kept.
+const REMOVE_UNINDEXED = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local ok, entry = pcall(cjson.decode, raw)
+if ok and type(entry) == 'table' and type(entry[1]) == 'string' and type(entry[2]) == 'string' then
+  if redis.call('HGET', ARGV[1] .. entry[1] .. ':keys', entry[2]) == ARGV[2] then return 0 end
+end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
 type ScriptedRedis = Redis & {
   kwApplyRingChange(...args: string[]): Promise<number>;
   kwRestoreOrg(...args: string[]): Promise<number>;
+  kwRemoveUnindexed(...args: string[]): Promise<number>;
 };
 
 type Encoded = [orgId: string, keyId: string, status: 'a' | 'r', acceptUntil: number | null];
@@ -74,6 +96,19 @@ const encode = (k: CachedKey): string => JSON.stringify([k.orgId, k.keyId, k.sta
 const decode = (fingerprint: string, raw: string): CachedKey => {
   const [orgId, keyId, status, acceptUntil] = JSON.parse(raw) as Encoded;
   return { orgId, keyId, fingerprint, status: status === 'a' ? 'active' : 'revoked', acceptUntil };
+};
+/** For drift checks only: an entry written by something else than this adapter reads as null. */
+const decodeOrNull = (fingerprint: string, raw: string): CachedKey | null => {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (!Array.isArray(value) || value.length !== 4) return null;
+    const [orgId, keyId, status, acceptUntil] = value as unknown[];
+    if (typeof orgId !== 'string' || typeof keyId !== 'string' || (status !== 'a' && status !== 'r')) return null;
+    if (acceptUntil !== null && typeof acceptUntil !== 'number') return null;
+    return decode(fingerprint, raw);
+  } catch {
+    return null;
+  }
 };
 
 export type RedisActiveKeyCacheOptions = Readonly<{
@@ -93,6 +128,7 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
     // defineCommand sends EVALSHA, falling back to EVAL once per connection.
     redis.defineCommand('kwApplyRingChange', { numberOfKeys: 3, lua: APPLY_RING_CHANGE });
     redis.defineCommand('kwRestoreOrg', { numberOfKeys: 3, lua: RESTORE_ORG });
+    redis.defineCommand('kwRemoveUnindexed', { numberOfKeys: 1, lua: REMOVE_UNINDEXED });
     this.scripted = redis as ScriptedRedis;
   }
 
@@ -100,6 +136,16 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
   private orgKeysOf = (orgId: string): string => `${this.prefix}org:${orgId}:keys`;
   private revOf = (orgId: string): string => `${this.prefix}org:${orgId}:rev`;
   private orgsKey = (): string => `${this.prefix}orgs`;
+  private restoreArgs = ({ orgId, revision, keys }: OrgSnapshot, overwriteRevision?: number): string[] => [
+    this.revOf(orgId),
+    this.orgKeysOf(orgId),
+    this.orgsKey(),
+    String(revision),
+    orgId,
+    `${this.prefix}key:`,
+    overwriteRevision === undefined ? '' : String(overwriteRevision),
+    ...keys.flatMap((k) => [k.keyId, k.fingerprint, encode(k), k.acceptUntil === null ? '' : String(k.acceptUntil)]),
+  ];
 
   async lookup(fingerprint: string): Promise<CachedKey | null> {
     const raw = await this.redis.get(this.keyOf(fingerprint));
@@ -149,10 +195,7 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
   async restoreOrgs(snapshots: readonly OrgSnapshot[]): Promise<number> {
     if (snapshots.length === 0) return 0;
     const pipeline = this.redis.pipeline() as unknown as { kwRestoreOrg(...args: string[]): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
-    for (const { orgId, revision, keys } of snapshots) {
-      const entries = keys.flatMap((k) => [k.keyId, k.fingerprint, encode(k), k.acceptUntil === null ? '' : String(k.acceptUntil)]);
-      pipeline.kwRestoreOrg(this.revOf(orgId), this.orgKeysOf(orgId), this.orgsKey(), String(revision), orgId, `${this.prefix}key:`, ...entries);
-    }
+    for (const snapshot of snapshots) pipeline.kwRestoreOrg(...this.restoreArgs(snapshot));
     const results = (await pipeline.exec()) ?? [];
     let replaced = 0;
     for (const [error, value] of results) {
@@ -160,6 +203,43 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
       if (value === 1) replaced++;
     }
     return replaced;
+  }
+
+  async reconcileOrg(snapshot: OrgSnapshot, overwriteRevision?: number): Promise<boolean> {
+    return (await this.scripted.kwRestoreOrg(...this.restoreArgs(snapshot, overwriteRevision))) === 1;
+  }
+
+  async findUnindexedEntries(): Promise<UnindexedEntry[]> {
+    const entryPrefix = `${this.prefix}key:`;
+    // SCAN, not KEYS (the edge keeps reading meanwhile); it may return a name twice, hence the map.
+    const found = new Map<string, UnindexedEntry>();
+    let cursor = '0';
+    do {
+      const [next, names] = await this.redis.scan(cursor, 'MATCH', `${entryPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (names.length === 0) continue;
+      const raws = await this.redis.mget(names);
+      const entries = names.flatMap((name, i) => {
+        const raw = raws[i];
+        const fingerprint = name.slice(entryPrefix.length);
+        return raw === null ? [] : [{ fingerprint, key: decodeOrNull(fingerprint, raw) }];
+      });
+      const readable = entries.flatMap((entry) => (entry.key === null ? [] : [{ fingerprint: entry.fingerprint, key: entry.key }]));
+      for (const entry of entries) if (entry.key === null) found.set(entry.fingerprint, entry);
+      const pipeline = this.redis.pipeline();
+      for (const { key } of readable) pipeline.hget(this.orgKeysOf(key.orgId), key.keyId);
+      const listed = readable.length === 0 ? [] : ((await pipeline.exec()) ?? []);
+      readable.forEach((entry, i) => {
+        const [error, fingerprint] = listed[i];
+        if (error) throw error;
+        if (fingerprint !== entry.fingerprint) found.set(entry.fingerprint, entry);
+      });
+    } while (cursor !== '0');
+    return [...found.values()];
+  }
+
+  async removeUnindexedEntry(fingerprint: string): Promise<boolean> {
+    return (await this.scripted.kwRemoveUnindexed(this.keyOf(fingerprint), `${this.prefix}org:`, fingerprint)) === 1;
   }
 
   async dropOrg(orgId: string): Promise<void> {

@@ -59,6 +59,33 @@ export function runActiveKeyCacheContract(name: string, create: () => Promise<{ 
       expect(await cache.listOrg(org)).toEqual([fresh]);
     });
 
+    it('reconciles an organisation: refused when the cache moved on, unless it holds exactly the wrong revision named; revision -1 removes it', async () => {
+      const a = key('key_a');
+      const b = key('key_b');
+      await cache.applyRingChange(org, 5, { kind: 'put', key: a });
+      expect(await cache.reconcileOrg({ orgId: org, revision: 4, keys: [b] })).toBe(false);
+      expect(await cache.reconcileOrg({ orgId: org, revision: 4, keys: [b] }, 3)).toBe(false);
+      expect(await cache.listOrg(org)).toEqual([a]);
+      expect(await cache.reconcileOrg({ orgId: org, revision: 4, keys: [b] }, 5)).toBe(true);
+      expect(await cache.listOrg(org)).toEqual([b]);
+      expect(await cache.lookup(a.fingerprint)).toBeNull();
+      expect(await cache.ringRevision(org)).toBe(4);
+      expect(await cache.reconcileOrg({ orgId: org, revision: -1, keys: [] })).toBe(false);
+      expect(await cache.lookup(b.fingerprint)).toEqual(b);
+      expect(await cache.reconcileOrg({ orgId: org, revision: -1, keys: [] }, 4)).toBe(true);
+      expect(await cache.lookup(b.fingerprint)).toBeNull();
+      expect(await cache.ringRevision(org)).toBeNull();
+      expect(await cache.listOrgIds()).not.toContain(org);
+    });
+
+    it('lists no unindexed entry when every entry was written through the cache, and removes none', async () => {
+      const a = key('key_a');
+      await cache.applyRingChange(org, 0, { kind: 'put', key: a });
+      expect((await cache.findUnindexedEntries()).filter((e) => e.key?.orgId === org)).toEqual([]);
+      expect(await cache.removeUnindexedEntry(a.fingerprint)).toBe(false);
+      expect(await cache.lookup(a.fingerprint)).toEqual(a);
+    });
+
     it('drops an organisation', async () => {
       await cache.applyRingChange(org, 0, { kind: 'put', key: key('key_a') });
       await cache.dropOrg(org);
