@@ -76,6 +76,10 @@ const describeDifference = (d: CacheDifference): string => {
   const show = (k: { status: string; acceptUntil: number | null }) => `${k.status}, accepted until ${k.acceptUntil === null ? 'never expires' : new Date(k.acceptUntil).toISOString()}`;
   if (d.kind === 'missing') return `missing  ${d.orgId} ${d.keyId}: the replay has it (${show(d.expected)}), the cache does not`;
   if (d.kind === 'extra') return `extra    ${d.orgId} ${d.keyId}: the cache has it (${show(d.found)}), the replay does not accept it`;
+  if (d.kind === 'orphan')
+    return d.found
+      ? `orphan   ${d.orgId} ${d.keyId}: entry ${d.fingerprint} (${show(d.found)}) is in no organisation's index and the replay does not know it; the edge would accept it`
+      : `orphan   entry ${d.fingerprint} is in no organisation's index and cannot be read as a cached key`;
   return `differs  ${d.orgId} ${d.keyId}: ${d.fields.join(', ')}: replay ${show(d.expected)}, cache ${show(d.found)}`;
 };
 
@@ -133,14 +137,17 @@ async function main(argv: string[]): Promise<number> {
       const shown = progress('replaying');
       const report = await findCacheDrift(store, cache, now, { orgId, onProgress: shown.tick });
       shown.done();
-      const repaired = values.repair && report.differences.length > 0 ? await repairCacheDrift(cache, report) : 0;
-      const after = repaired > 0 ? await findCacheDrift(store, cache, now, { orgId }) : report;
+      const repaired = values.repair && report.differences.length > 0 ? await repairCacheDrift(store, cache, report, now) : { organisations: 0, orphans: 0 };
+      const repairedAny = repaired.organisations + repaired.orphans > 0;
+      const after = repairedAny ? await findCacheDrift(store, cache, now, { orgId }) : report;
       if (values.json) {
-        process.stdout.write(`${JSON.stringify({ events: report.events, organisations: report.organisations, differences: report.differences, repairedOrganisations: repaired, remaining: after.differences })}\n`);
+        process.stdout.write(`${JSON.stringify({ events: report.events, organisations: report.organisations, differences: report.differences, repairedOrganisations: repaired.organisations, removedOrphans: repaired.orphans, remaining: after.differences })}\n`);
       } else {
         process.stdout.write(`compared ${report.organisations} organisations (replayed ${report.events} events): ${report.differences.length} differences\n`);
         for (const d of report.differences) process.stdout.write(`  ${describeDifference(d)}\n`);
-        if (repaired > 0) process.stdout.write(`repaired ${repaired} organisations from the replay; ${after.differences.length} differences remain\n`);
+        if (repairedAny) {
+          process.stdout.write(`repaired ${repaired.organisations} organisations from the replay and removed ${repaired.orphans} orphan entries; ${after.differences.length} differences remain\n`);
+        }
       }
       return after.differences.length === 0 ? 0 : 1;
     }

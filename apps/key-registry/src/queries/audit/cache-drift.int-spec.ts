@@ -43,14 +43,22 @@ describe('active-key cache drift against the replay', () => {
       description: 'the projection to fill the cache',
     });
 
-    // Drift: an entry lost, a status flipped, an end moved, and an organisation the store never knew.
+    // Drift: an entry lost, a status flipped (under a ring revision the store never reached), an end
+    // moved, an organisation the store never knew, and entries outside every index that the edge
+    // would read by fingerprint: one that looks valid, one that is not even readable.
     const a = (await cache.findByKeyId('drift-a', keys['drift-a']))!;
     const b = (await cache.findByKeyId('drift-b', keys['drift-b']))!;
     const c = (await cache.findByKeyId('drift-c', keys['drift-c']))!;
     await redis.del(`${prefix}key:${a.fingerprint}`);
     await redis.set(`${prefix}key:${b.fingerprint}`, JSON.stringify(['drift-b', b.keyId, 'r', b.acceptUntil]));
+    await redis.set(`${prefix}org:drift-b:rev`, '99');
     await redis.set(`${prefix}key:${c.fingerprint}`, JSON.stringify(['drift-c', c.keyId, 'r', null]));
     await cache.applyRingChange('drift-ghost', 0, { kind: 'put', key: { orgId: 'drift-ghost', keyId: 'key_ghost000000000000', fingerprint: 'f'.repeat(64), status: 'active', acceptUntil: null } });
+    const stray = 'e'.repeat(64);
+    await redis.set(`${prefix}key:${stray}`, JSON.stringify(['drift-a', 'key_stray000000000000', 'a', null]));
+    const garbage = 'd'.repeat(64);
+    await redis.set(`${prefix}key:${garbage}`, 'not a cached key');
+    expect(await cache.lookup(stray)).toMatchObject({ orgId: 'drift-a', status: 'active' }); // what the edge would read
 
     const report = await findCacheDrift(store, cache, harness.clock.now());
     expect(report.differences.map((d) => [d.kind, d.orgId, d.keyId, d.kind === 'different' ? d.fields : []])).toEqual([
@@ -58,17 +66,39 @@ describe('active-key cache drift against the replay', () => {
       ['different', 'drift-b', b.keyId, ['status']],
       ['different', 'drift-c', c.keyId, ['acceptUntil']],
       ['extra', 'drift-ghost', 'key_ghost000000000000', []],
+      ['orphan', null, null, []],
+      ['orphan', 'drift-a', 'key_stray000000000000', []],
     ]);
-    // One organisation at a time, as `--org` asks.
+    expect(report.differences.filter((d) => d.kind === 'orphan').map((d) => d.kind === 'orphan' && d.fingerprint)).toEqual([garbage, stray]);
+    // One organisation at a time, as `--org` asks (its orphans included).
     expect((await findCacheDrift(store, cache, harness.clock.now(), { orgId: 'drift-b' })).differences).toHaveLength(1);
+    expect((await findCacheDrift(store, cache, harness.clock.now(), { orgId: 'drift-a' })).differences.map((d) => d.kind)).toEqual(['missing', 'orphan']);
 
-    expect(await repairCacheDrift(cache, report)).toBe(4);
+    // The edge must never find a valid key missing while the repair runs: after each step the repair
+    // takes on the cache, drift-b's and drift-c's keys (present, with wrong content) are still there.
+    const gaps: string[] = [];
+    const watched = new Proxy(cache, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const result = await value.apply(target, args);
+          for (const k of [b, c]) if ((await redis.get(`${prefix}key:${k.fingerprint}`)) === null) gaps.push(`${k.orgId} after ${String(name)}`);
+          return result;
+        };
+      },
+    });
+    expect(await repairCacheDrift(store, watched, report, harness.clock.now())).toEqual({ organisations: 4, orphans: 2 });
+    expect(gaps).toEqual([]);
     expect((await findCacheDrift(store, cache, harness.clock.now())).differences).toEqual([]);
     expect(await cache.lookup(a.fingerprint)).toEqual(a);
     expect(await cache.lookup(b.fingerprint)).toEqual(b);
+    expect(await cache.ringRevision('drift-b')).toBe(0);
     expect(await cache.lookup(c.fingerprint)).toEqual(c);
     expect(await cache.lookup('f'.repeat(64))).toBeNull();
     expect(await cache.listOrgIds()).not.toContain('drift-ghost');
+    expect(await cache.lookup(stray)).toBeNull();
+    expect(await redis.exists(`${prefix}key:${garbage}`)).toBe(0);
 
     // A full rebuild (npm run cache:rebuild) over a wiped cache lands on the same state.
     await redis.del(`${prefix}key:${b.fingerprint}`);

@@ -1,10 +1,16 @@
 import type { EventStore } from '@keywarden/event-store';
-import { acceptsAt, ActiveKeyCache, CachedKey, OrgSnapshot, replayActiveKeys } from '@keywarden/key-cache';
+import { acceptsAt, ActiveKeyCache, CachedKey, OrgSnapshot, reconcileOrgs, replayActiveKeys } from '@keywarden/key-cache';
 
 export type CacheDifference = Readonly<
   | { kind: 'missing'; orgId: string; keyId: string; expected: CachedKey }
   | { kind: 'extra'; orgId: string; keyId: string; found: CachedKey }
   | { kind: 'different'; orgId: string; keyId: string; fields: readonly ('status' | 'acceptUntil' | 'fingerprint')[]; expected: CachedKey; found: CachedKey }
+  /**
+   * A `key:<fingerprint>` entry outside every organisation's index that the replay does not know:
+   * the edge reads entries by fingerprint, so it would accept it. `found` is null (and orgId and
+   * keyId too) when the entry cannot even be read as a cached key.
+   */
+  | { kind: 'orphan'; orgId: string | null; keyId: string | null; fingerprint: string; found: CachedKey | null }
 >;
 
 export type DriftReport = Readonly<{ events: number; organisations: number; differences: CacheDifference[]; snapshots: OrgSnapshot[] }>;
@@ -28,8 +34,9 @@ function compareOrg(orgId: string, expected: readonly CachedKey[], found: readon
 
 /**
  * Compares the active-key cache with what a replay of the store says it must hold at `now`: keys
- * missing from the cache, keys it holds that the replay does not accept, and keys whose status,
- * end or fingerprint differ. Entries past their end are left out on both sides (Redis expires them).
+ * missing from the cache, keys it holds that the replay does not accept, keys whose status, end or
+ * fingerprint differ, and entries outside every organisation's index (orphans) that the replay
+ * does not know. Entries past their end are left out on both sides (Redis expires them).
  */
 export async function findCacheDrift(
   store: EventStore,
@@ -48,21 +55,27 @@ export async function findCacheDrift(
     const found = (await cache.listOrg(orgId)).filter((k) => acceptsAt(k, nowMs));
     differences.push(...compareOrg(orgId, byOrg.get(orgId)?.keys ?? [], found));
   }
+  // The index walk above cannot see these. An entry the replay expects is already reported as
+  // missing from its organisation (and rewritten by the repair), so only unknown ones are orphans.
+  const expected = new Set(replay.snapshots.flatMap((s) => s.keys.map((k) => k.fingerprint)));
+  const orphans = (await cache.findUnindexedEntries())
+    .filter(({ fingerprint, key }) => !expected.has(fingerprint) && (key === null ? options.orgId === undefined : wanted(key.orgId) && acceptsAt(key, nowMs)))
+    .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
+  for (const { fingerprint, key } of orphans) differences.push({ kind: 'orphan', orgId: key?.orgId ?? null, keyId: key?.keyId ?? null, fingerprint, found: key });
   return { events: replay.events, organisations: orgIds.size, differences, snapshots };
 }
 
 /**
- * Rewrites the drifted organisations from the replay: dropped first, so a cache revision that is
- * wrong (ahead of the store) cannot keep the restore out; organisations the store does not know
- * stay dropped.
+ * Rewrites the drifted organisations from a replay of their streams read at repair time, each in
+ * one atomic step: their valid keys never go missing at the edge meanwhile, a cache revision the
+ * store never reached cannot keep the rewrite out, and a change the live projection applied after
+ * the report is not undone. Organisations the store does not know are removed, and orphan entries
+ * deleted (unless the projection indexed them meanwhile).
  */
-export async function repairCacheDrift(cache: ActiveKeyCache, report: DriftReport): Promise<number> {
-  const drifted = [...new Set(report.differences.map((d) => d.orgId))];
-  const byOrg = new Map(report.snapshots.map((s) => [s.orgId, s]));
-  for (const orgId of drifted) {
-    await cache.dropOrg(orgId);
-    const snapshot = byOrg.get(orgId);
-    if (snapshot) await cache.restoreOrgs([snapshot]);
-  }
-  return drifted.length;
+export async function repairCacheDrift(store: EventStore, cache: ActiveKeyCache, report: DriftReport, now: Date): Promise<{ organisations: number; orphans: number }> {
+  const drifted = [...new Set(report.differences.flatMap((d) => (d.kind === 'orphan' ? [] : [d.orgId])))];
+  const organisations = await reconcileOrgs(store, cache, drifted, now);
+  let orphans = 0;
+  for (const d of report.differences) if (d.kind === 'orphan' && (await cache.removeUnindexedEntry(d.fingerprint))) orphans++;
+  return { organisations, orphans };
 }
