@@ -51,13 +51,23 @@ export type KeyRevoked = Readonly<{
     orgId: string;
     keyId: string;
     revokedAt: string;
-    /** The key is still accepted until this instant (0 to 30 days after revokedAt). */
+    /**
+     * The key is still accepted until this instant: 0 to 30 days after revokedAt, never after the
+     * key's expiry. A scheduled rotation ends it at its expiry, which is already past (before
+     * revokedAt) when the rotation came late or the organisation's lead is 0.
+     */
     graceEndsAt: string;
     kind: RevokeKind;
     /** Free text the admin gave, if any. */
     reason: string | null;
     replacedBy: string | null;
     actor: Actor;
+    /**
+     * Scheduled rotations: when the replaced key was last used, as the registry knew it; null =
+     * never used, so the mail can say no action is needed (seed G). Absent on manual revokes and on
+     * rotations recorded before it existed.
+     */
+    lastUsedAt?: string | null;
   }>;
 }>;
 
@@ -89,6 +99,10 @@ export type ExpiryNoticeIssued = Readonly<{
     keyId: string;
     noticedAt: string;
     acceptUntil: string;
+    /**
+     * The notice period (the organisation's expiryNoticeDays) under which the notice became due; not
+     * the days left, which are fewer when the notice came late: those are acceptUntil - noticedAt.
+     */
     daysBefore: number;
     /**
      * When the key was last used, as the registry knew it at notice time; null = never used, so the

@@ -51,6 +51,7 @@ const dataSchemas: Record<KeyRingEvent['type'], object> = {
       reason: { type: ['string', 'null'], maxLength: 500 },
       replacedBy: { type: ['string', 'null'] },
       actor,
+      lastUsedAt: nullableInstant,
     },
   },
   ExpirationRemoved: {

@@ -205,11 +205,12 @@ describe('key ring decider', () => {
   });
 
   describe('scheduled rotation', () => {
-    const rotate = (keyId: string, replacement: string, now: string): KeyRingCommand => ({
+    const rotate = (keyId: string, replacement: string, now: string, leadDays = 30, lastUsedAt?: string | null): KeyRingCommand => ({
       type: 'RotateKeyOnSchedule',
-      data: { keyId, leadDays: 30, newKey: newKey(replacement), newKeyValidity: year },
+      data: { keyId, leadDays, newKey: newKey(replacement), newKeyValidity: year, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}) },
       metadata: { now, actor: { sub: 'keywarden:scheduler', email: null } },
     });
+    const expire = (keyId: string, now: string): KeyRingCommand => ({ type: 'ExpireKey', data: { keyId }, metadata: meta(now) });
 
     it('issues the next key 30 days before expiry and revokes the current one with its grace ending at its expiry', () =>
       given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(335))).then((events) => {
@@ -229,6 +230,72 @@ describe('key ring decider', () => {
 
     it('never rotates a never-expiring key', () =>
       given(history(issue('key_a', DAY0, { kind: 'never' }))).when(rotate('key_a', 'key_b', day(400))).then((e) => expect(e).toEqual([])));
+
+    it('with a lead of 0 (grace setting 0) replaces the key at its expiry instead of leaving the organisation without one', () => {
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(364), 0)).then((e) => expect(e).toEqual([]));
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(365), 0)).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked']);
+        expect(events[0]).toMatchObject({ data: { keyId: 'key_b', issuedAt: day(365), reason: 'scheduled-rotation', replaces: 'key_a', expiresAt: day(730) } });
+        expect(events[1]).toMatchObject({ data: { keyId: 'key_a', graceEndsAt: day(365), kind: 'scheduled', replacedBy: 'key_b' } });
+        expect(currentKey(fold(events, fold(history(issue('key_a')))))?.keyId).toBe('key_b');
+      });
+    });
+
+    it('still rotates on a tick long after the expiry, even once the expiry was recorded, and never extends the old key', () => {
+      const ended = history(issue('key_a'), expire('key_a', day(400)));
+      given(ended).when(rotate('key_a', 'key_b', day(400))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked']);
+        expect(events[0]).toMatchObject({ data: { keyId: 'key_b', issuedAt: day(400), replaces: 'key_a', expiresAt: day(765) } });
+        expect(events[1]).toMatchObject({ data: { keyId: 'key_a', revokedAt: day(400), graceEndsAt: day(365) } });
+        const ring = fold(events, fold(ended));
+        expect(statusAt(ring.keys[0], day(400))).toBe('expired');
+        expect(statusAt(ring.keys[1], day(400))).toBe('active');
+      });
+      // Late, repeated ticks rotate once.
+      given(history(issue('key_a'), expire('key_a', day(400)), rotate('key_a', 'key_b', day(400))))
+        .when(rotate('key_a', 'key_c', day(401)))
+        .then((e) => expect(e).toEqual([]));
+    });
+
+    it('does not rotate a key that was revoked by an admin, even after its grace', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b', 10, day(100))))
+        .when(rotate('key_a', 'key_c', day(400)))
+        .then((e) => expect(e).toEqual([])));
+
+    it('lets a key chosen shorter than the lead serve half its validity before it is replaced', () => {
+      const month = history(issue('key_a', DAY0, { kind: 'days', days: 30 }));
+      given(month).when(rotate('key_a', 'key_b', day(0))).then((e) => expect(e).toEqual([]));
+      given(month).when(rotate('key_a', 'key_b', day(14))).then((e) => expect(e).toEqual([]));
+      given(month).when(rotate('key_a', 'key_b', day(15))).then((events) => {
+        // The successor gets the rotation interval it is given (the organisation's), the old key keeps its end.
+        expect(events[0]).toMatchObject({ data: { keyId: 'key_b', expiresAt: day(380) } });
+        expect(events[1]).toMatchObject({ data: { keyId: 'key_a', graceEndsAt: day(30) } });
+      });
+    });
+
+    it('lets a replacement chosen P7D at a revoke run 3.5 days before the schedule replaces it', () => {
+      const revokedForAWeek = history(issue('key_a'), {
+        type: 'RevokeKey',
+        data: { keyId: 'key_a', graceDays: 0, reason: null, newKey: newKey('key_b'), newKeyValidity: { kind: 'days', days: 7 } },
+        metadata: meta(day(100)),
+      });
+      const halfway = new Date(Date.parse(day(103)) + 12 * 3_600_000).toISOString();
+      given(revokedForAWeek).when(rotate('key_b', 'key_c', day(101))).then((e) => expect(e).toEqual([]));
+      given(revokedForAWeek).when(rotate('key_b', 'key_c', new Date(Date.parse(halfway) - 1).toISOString())).then((e) => expect(e).toEqual([]));
+      given(revokedForAWeek).when(rotate('key_b', 'key_c', halfway)).then((events) =>
+        expect(events[1]).toMatchObject({ type: 'KeyRevoked', data: { keyId: 'key_b', graceEndsAt: day(107), replacedBy: 'key_c' } }),
+      );
+    });
+
+    it('records when the outgoing key was last used (null = never), for the rotation mail', () => {
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(335), 30, null)).then((events) =>
+        expect(events[1]).toMatchObject({ type: 'KeyRevoked', data: { lastUsedAt: null } }),
+      );
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(335), 30, day(300))).then((events) =>
+        expect(events[1]).toMatchObject({ type: 'KeyRevoked', data: { lastUsedAt: day(300) } }),
+      );
+      given(history(issue('key_a'))).when(rotate('key_a', 'key_b', day(335))).then((events) => expect(events[1].data).not.toHaveProperty('lastUsedAt'));
+    });
   });
 
   describe('expiry notice', () => {
@@ -243,6 +310,13 @@ describe('key ring decider', () => {
       );
       given(history(issue('key_a'), notice('key_a', day(335)))).when(notice('key_a', day(340))).then((e) => expect(e).toEqual([]));
     });
+
+    it('records the notice time of a late notice, from which the mail counts the days left; daysBefore stays the notice period', () =>
+      given(history(issue('key_a'))).when(notice('key_a', day(350))).then((e) =>
+        expect(e).toEqual([
+          { type: 'ExpiryNoticeIssued', data: { orgId: ORG, keyId: 'key_a', noticedAt: day(350), acceptUntil: day(365), daysBefore: 30 } },
+        ]),
+      ));
 
     it('is never due for a never-expiring key or a manually revoked one', () => {
       given(history(issue('key_a', DAY0, { kind: 'never' }))).when(notice('key_a', day(9000))).then((e) => expect(e).toEqual([]));

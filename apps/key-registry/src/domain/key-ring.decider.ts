@@ -77,6 +77,31 @@ export function currentKey(ring: KeyRing): KeyEntry | null {
 export const findKey = (ring: KeyRing, keyId: string): KeyEntry | null =>
   ring.keys.find((k) => k.keyId === keyId && !k.deleted) ?? null;
 
+/**
+ * The instant a key's successor is due: `leadDays` before its expiry, but never earlier than
+ * halfway through the key's own validity, so a key chosen short (P7D, or P30D under a 30-day lead)
+ * serves at least half of it instead of being replaced at the first tick. null = never rotated.
+ */
+export function rotationDueAt(key: KeyEntry, leadDays: number): string | null {
+  if (key.expiresAt === null) return null;
+  const end = ms(key.expiresAt);
+  const leadMs = Math.max(0, Math.min(leadDays * DAY_MS, Math.floor((end - ms(key.issuedAt)) / 2)));
+  return new Date(end - leadMs).toISOString();
+}
+
+/**
+ * The key the schedule has to replace at `now`, if any: the current key, not revoked (so it has no
+ * successor), with an expiry, once its rotation is due. Its expiry may already be past (a lead of
+ * 0, or a registry that was down through the lead): it is still replaced, or the organisation is
+ * left without a key.
+ */
+export function dueForRotation(ring: KeyRing, now: string, leadDays: number): KeyEntry | null {
+  const key = currentKey(ring);
+  if (!key || key.revokedAt !== null) return null;
+  const dueAt = rotationDueAt(key, leadDays);
+  return dueAt !== null && ms(now) >= ms(dueAt) ? key : null;
+}
+
 const update = (ring: KeyRing, keyId: string, change: (k: KeyEntry) => KeyEntry): KeyRing => ({
   ...ring,
   keys: ring.keys.map((k) => (k.keyId === keyId ? change(k) : k)),
@@ -165,8 +190,13 @@ export type RecordReveal = Readonly<{ type: 'RecordReveal'; data: { keyId: strin
 export type ExpireKey = Readonly<{ type: 'ExpireKey'; data: { keyId: string }; metadata: Meta }>;
 export type RotateKeyOnSchedule = Readonly<{
   type: 'RotateKeyOnSchedule';
-  /** leadDays: how long before its expiry the next key is issued (the organisation's grace). */
-  data: { keyId: string; leadDays: number; newKey: NewKeyMaterial; newKeyValidity: Validity };
+  /**
+   * leadDays: how long before its expiry the next key is issued (the organisation's grace), at most
+   * half the key's validity. newKeyValidity: the organisation's rotation interval, also for the
+   * successor of a short-lived key (the schedule's rhythm, not a copy of a one-off choice).
+   * lastUsedAt: the outgoing key's, from the usage read model (null = never used), for the mail.
+   */
+  data: { keyId: string; leadDays: number; newKey: NewKeyMaterial; newKeyValidity: Validity; lastUsedAt?: string | null };
   metadata: Meta;
 }>;
 export type IssueExpiryNotice = Readonly<{
@@ -330,15 +360,15 @@ export function decide(command: KeyRingCommand, ring: KeyRing): KeyRingEvent[] {
     }
 
     case 'RotateKeyOnSchedule': {
-      const { keyId, leadDays, newKey, newKeyValidity } = command.data;
-      const key = findKey(ring, keyId);
-      // Idempotent: a late, repeated or concurrent tick finds the key already rotated and does nothing.
-      if (!key || currentKey(ring)?.keyId !== keyId || key.expiresAt === null) return [];
-      if (statusAt(key, now) !== 'active' || ms(now) < ms(addDays(key.expiresAt, -leadDays))) return [];
+      const { keyId, leadDays, newKey, newKeyValidity, lastUsedAt } = command.data;
+      const key = dueForRotation(ring, now, leadDays);
+      // Idempotent: a late, repeated or concurrent tick finds the key revoked (rotated) or no longer current.
+      if (!key || key.keyId !== keyId || key.expiresAt === null) return [];
       requireNewKeyId(ring, newKey.keyId);
+      // The old key ends at its expiry, never later: already past when the tick came late or the lead is 0.
       return [
         issued(key.orgId, newKey, newKeyValidity, 'scheduled-rotation', keyId, command.metadata),
-        revoked(key, now, key.expiresAt, 'scheduled', null, newKey.keyId, actor),
+        revoked(key, now, key.expiresAt, 'scheduled', null, newKey.keyId, actor, lastUsedAt),
       ];
     }
 
@@ -358,6 +388,7 @@ export function decide(command: KeyRingCommand, ring: KeyRing): KeyRingEvent[] {
             keyId: key.keyId,
             noticedAt: now,
             acceptUntil: end,
+            // The notice period that made it due, not the days left (a late tick leaves fewer: the mail counts them).
             daysBefore: command.data.noticeDays,
             ...(command.data.lastUsedAt !== undefined ? { lastUsedAt: command.data.lastUsedAt } : {}),
           },
@@ -372,10 +403,29 @@ export function decide(command: KeyRingCommand, ring: KeyRing): KeyRingEvent[] {
   }
 }
 
-function revoked(key: KeyEntry, now: string, graceEndsAt: string, kind: RevokeKind, reason: string | null, replacedBy: string, actor: Actor): KeyRevoked {
+function revoked(
+  key: KeyEntry,
+  now: string,
+  graceEndsAt: string,
+  kind: RevokeKind,
+  reason: string | null,
+  replacedBy: string,
+  actor: Actor,
+  lastUsedAt?: string | null,
+): KeyRevoked {
   return {
     type: 'KeyRevoked',
-    data: { orgId: key.orgId, keyId: key.keyId, revokedAt: now, graceEndsAt, kind, reason, replacedBy, actor },
+    data: {
+      orgId: key.orgId,
+      keyId: key.keyId,
+      revokedAt: now,
+      graceEndsAt,
+      kind,
+      reason,
+      replacedBy,
+      actor,
+      ...(lastUsedAt !== undefined ? { lastUsedAt } : {}),
+    },
   };
 }
 

@@ -1,9 +1,9 @@
-import { acceptUntil, currentKey, KeyRing, statusAt } from '../domain/key-ring.decider';
+import { acceptUntil, dueForRotation, KeyRing, statusAt } from '../domain/key-ring.decider';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type SchedulePolicy = Readonly<{
-  /** The next key is issued this many days before the current one expires (the organisation's grace). */
+  /** The next key is issued this many days before the current one expires (the organisation's grace), at most half its validity. */
   leadDays: number;
   /** The expiry notice goes out this many days before a key stops working. */
   noticeDays: number;
@@ -36,13 +36,7 @@ export function dueWork(ring: KeyRing, now: string, policy: SchedulePolicy): Due
       notice.push(key.keyId);
     }
   }
-  const current = currentKey(ring);
-  const rotate =
-    current !== null &&
-    current.expiresAt !== null &&
-    statusAt(current, now) === 'active' &&
-    nowMs >= Date.parse(current.expiresAt) - policy.leadDays * DAY_MS
-      ? current.keyId
-      : null;
+  // The decider's own rule, so a key past its expiry (lead 0, or a late tick) is suggested too.
+  const rotate = dueForRotation(ring, now, policy.leadDays)?.keyId ?? null;
   return { expire, rotate, notice };
 }

@@ -84,11 +84,11 @@ class World {
     return generated.newKey.keyId;
   }
 
-  async revoke(orgId: string, keyId: string, graceDays: number): Promise<string> {
+  async revoke(orgId: string, keyId: string, graceDays: number, newKeyValidity: Validity = { kind: 'days', days: 365 }): Promise<string> {
     const generated = await this.material.generate();
     await new KeyRingRepository(this.store).execute(orgId, {
       type: 'RevokeKey',
-      data: { keyId, graceDays, reason: null, newKey: generated.newKey, newKeyValidity: { kind: 'days', days: 365 } },
+      data: { keyId, graceDays, reason: null, newKey: generated.newKey, newKeyValidity },
       metadata: { now: this.clock.now().toISOString(), actor: admin },
     });
     return generated.newKey.keyId;
@@ -125,7 +125,7 @@ function summary(event: KeyRingEvent): Summary {
     case 'KeyIssued':
       return { type: event.type, keyId: event.data.keyId, at: event.data.issuedAt, detail: { reason: event.data.reason, replaces: event.data.replaces, expiresAt: event.data.expiresAt, actor: event.data.actor.sub } };
     case 'KeyRevoked':
-      return { type: event.type, keyId: event.data.keyId, at: event.data.revokedAt, detail: { kind: event.data.kind, graceEndsAt: event.data.graceEndsAt, replacedBy: event.data.replacedBy } };
+      return { type: event.type, keyId: event.data.keyId, at: event.data.revokedAt, detail: { kind: event.data.kind, graceEndsAt: event.data.graceEndsAt, replacedBy: event.data.replacedBy, lastUsedAt: event.data.lastUsedAt } };
     case 'KeyExpired':
       return { type: event.type, keyId: event.data.keyId, at: event.data.expiredAt, detail: { cause: event.data.cause } };
     case 'ExpiryNoticeIssued':
@@ -158,7 +158,7 @@ describe('lifecycle scheduler', () => {
     const second = rotation[0].keyId;
     expect(rotation).toEqual([
       { type: 'KeyIssued', keyId: second, at: day(335), detail: { reason: 'scheduled-rotation', replaces: first, expiresAt: day(700), actor: 'keywarden:scheduler' } },
-      { type: 'KeyRevoked', keyId: first, at: day(335), detail: { kind: 'scheduled', graceEndsAt: day(365), replacedBy: second } },
+      { type: 'KeyRevoked', keyId: first, at: day(335), detail: { kind: 'scheduled', graceEndsAt: day(365), replacedBy: second, lastUsedAt: null } },
       { type: 'ExpiryNoticeIssued', keyId: first, at: day(335), detail: { acceptUntil: day(365), daysBefore: 30, lastUsedAt: null } },
     ]);
 
@@ -177,12 +177,63 @@ describe('lifecycle scheduler', () => {
     ]);
   });
 
-  it('carries "last used" from the usage read model on the notice (null = never used)', async () => {
+  it('carries "last used" from the usage read model on the notice and on the rotation (null = never used)', async () => {
     const scheduler = world.scheduler();
     const key = await world.issue(org);
     world.lastUsed.set(key, day(300));
-    const notice = (await world.tickAt(335, scheduler, org)).find((e) => e.type === 'ExpiryNoticeIssued');
-    expect(notice?.detail?.lastUsedAt).toBe(day(300));
+    const tick = await world.tickAt(335, scheduler, org);
+    expect(tick.find((e) => e.type === 'ExpiryNoticeIssued')?.detail?.lastUsedAt).toBe(day(300));
+    expect(tick.find((e) => e.type === 'KeyRevoked')?.detail?.lastUsedAt).toBe(day(300));
+  });
+
+  it('with the grace setting at 0, replaces the key at its expiry: the organisation is never left without a key', async () => {
+    world.settings.set(org, { defaultGraceDays: 0 });
+    const scheduler = world.scheduler();
+    const first = await world.issue(org);
+    expect((await world.tickAt(335, scheduler, org)).map((e) => e.type)).toEqual(['ExpiryNoticeIssued']);
+    expect(await world.tickAt(364, scheduler, org)).toEqual([]);
+    const atExpiry = await world.tickAt(365, scheduler, org);
+    const second = atExpiry[1]?.keyId;
+    expect(atExpiry).toEqual([
+      { type: 'KeyExpired', keyId: first, at: day(365), detail: { cause: 'validity' } },
+      { type: 'KeyIssued', keyId: second, at: day(365), detail: { reason: 'scheduled-rotation', replaces: first, expiresAt: day(730), actor: 'keywarden:scheduler' } },
+      { type: 'KeyRevoked', keyId: first, at: day(365), detail: { kind: 'scheduled', graceEndsAt: day(365), replacedBy: second, lastUsedAt: null } },
+    ]);
+    expect(await world.tickAt(366, scheduler, org)).toEqual([]);
+    // The successor follows the same rule a year on.
+    expect((await world.tickAt(730, scheduler, org)).map((e) => [e.type, e.keyId])).toEqual([
+      ['KeyExpired', second],
+      ['KeyIssued', expect.any(String)],
+      ['KeyRevoked', second],
+    ]);
+  });
+
+  it('lets a key issued shorter than the lead (P30D, 30-day lead) serve half its validity, then replaces it with a rotation-interval key', async () => {
+    const scheduler = world.scheduler();
+    const key = await world.issue(org, { kind: 'days', days: 30 });
+    expect((await world.tickAt(0, scheduler, org)).map((e) => e.type)).toEqual(['ExpiryNoticeIssued']);
+    expect(await world.tickAt(1, scheduler, org)).toEqual([]);
+    expect(await world.tickAt(14, scheduler, org)).toEqual([]);
+    const rotation = await world.tickAt(15, scheduler, org);
+    expect(rotation.map((e) => [e.type, e.type === 'KeyRevoked' ? e.detail?.graceEndsAt : e.detail?.expiresAt])).toEqual([
+      ['KeyIssued', day(15 + 365)],
+      ['KeyRevoked', day(30)],
+    ]);
+    expect(rotation[1].keyId).toBe(key);
+  });
+
+  it('lets a replacement chosen P7D at a revoke run until halfway before the schedule replaces it', async () => {
+    const scheduler = world.scheduler();
+    const old = await world.issue(org);
+    world.clock.set(day(100));
+    const week = await world.revoke(org, old, 0, { kind: 'days', days: 7 });
+    expect(await world.tickAt(101, scheduler, org)).toEqual([{ type: 'ExpiryNoticeIssued', keyId: week, at: day(101), detail: { acceptUntil: day(107), daysBefore: 30, lastUsedAt: null } }]);
+    expect(await world.tickAt(103, scheduler, org)).toEqual([]);
+    const rotation = await world.tickAt(104, scheduler, org);
+    expect(rotation.map((e) => [e.type, e.type === 'KeyRevoked' ? e.keyId : e.detail?.expiresAt])).toEqual([
+      ['KeyIssued', day(104 + 365)],
+      ['KeyRevoked', week],
+    ]);
   });
 
   it('follows the organisation settings: notice days before the rotation lead, rotation interval', async () => {
@@ -301,11 +352,29 @@ describe('lifecycle scheduler', () => {
     expect(late[0].keyId).not.toBe(first);
   });
 
-  it('records an expiry at the instant the key ended, even when the first tick comes long after', async () => {
+  it('records an expiry at the instant the key ended and replaces the key, even when the first tick comes long after', async () => {
     const scheduler = world.scheduler();
     const key = await world.issue(org, { kind: 'days', days: 30 });
-    expect(await world.tickAt(400, scheduler, org)).toEqual([{ type: 'KeyExpired', keyId: key, at: day(30), detail: { cause: 'validity' } }]);
+    const late = await world.tickAt(400, scheduler, org);
+    const next = late[1]?.keyId;
+    expect(late).toEqual([
+      { type: 'KeyExpired', keyId: key, at: day(30), detail: { cause: 'validity' } },
+      { type: 'KeyIssued', keyId: next, at: day(400), detail: { reason: 'scheduled-rotation', replaces: key, expiresAt: day(765), actor: 'keywarden:scheduler' } },
+      // The old key still ends at its expiry, long past: a late rotation never brings it back.
+      { type: 'KeyRevoked', keyId: key, at: day(400), detail: { kind: 'scheduled', graceEndsAt: day(30), replacedBy: next, lastUsedAt: null } },
+    ]);
     expect(await world.tickAt(401, scheduler, org)).toEqual([]);
+  });
+
+  it('rotates a key found past its expiry once, when two instances tick late at once', async () => {
+    const a = world.scheduler();
+    const b = world.scheduler(world.secondStore());
+    await world.issue(org);
+    for (const n of [400, 400, 401]) {
+      world.clock.set(day(n));
+      await Promise.all([a.tick(), b.tick(), a.tick()]);
+    }
+    expect((await world.events(org)).map((e) => e.type)).toEqual(['KeyIssued', 'KeyExpired', 'KeyIssued', 'KeyRevoked']);
   });
 
   it('picks up where it was after a restart: a new instance records nothing already recorded', async () => {

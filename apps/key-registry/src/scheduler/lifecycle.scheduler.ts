@@ -91,11 +91,14 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     const recorded: KeyRingEventType[] = [];
     const metadata = { now: now.toISOString(), actor: SCHEDULER_ACTOR };
 
+    // Expiries first: a key whose validity ended before a late rotation is recorded as ended by its
+    // validity, then replaced (the rotation does not need the key to be active, only current).
     for (const keyId of due.expire) {
       recorded.push(...(await this.execute(orgId, { type: 'ExpireKey', data: { keyId }, metadata })));
     }
     // Rotation before the notice, so the notice of the outgoing key can name its replacement.
     if (due.rotate !== null) {
+      const lastUsedAt = await this.lastUsedForMail(orgId, due.rotate);
       const generated = await this.material.generate();
       let events: KeyRingEventType[] = [];
       try {
@@ -105,7 +108,9 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
             keyId: due.rotate,
             leadDays: settings.defaultGraceDays,
             newKey: generated.newKey,
+            // Also for the successor of a short-lived key: the schedule keeps the organisation's interval.
             newKeyValidity: { kind: 'days', days: settings.rotationIntervalDays },
+            ...(lastUsedAt !== undefined ? { lastUsedAt } : {}),
           },
           metadata,
         });
@@ -127,6 +132,19 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
       );
     }
     return recorded;
+  }
+
+  /**
+   * "Last used" for the rotation mail (null = never used). A rotation never waits for the usage
+   * read model: when it cannot be read, the mail gives the usual advice (undefined = not known).
+   */
+  private async lastUsedForMail(orgId: string, keyId: string): Promise<string | null | undefined> {
+    try {
+      return (await this.usage.lastUsedAt(orgId, [keyId])).get(keyId) ?? null;
+    } catch (error) {
+      this.logger.warn({ err: error, keyId }, 'usage read model unavailable: the rotation mail will not say when the key was last used');
+      return undefined;
+    }
   }
 
   /** Read → decide → append; a conflict means another instance (or an admin) changed the ring: decide again. */
