@@ -24,9 +24,13 @@ describe('notification planner', () => {
     type: 'KeyRevoked',
     data: { orgId: 'acme', keyId: 'key_a', revokedAt: '2026-12-02T00:00:00.000Z', graceEndsAt: '2027-01-01T00:00:00.000Z', kind: 'scheduled', reason: null, replacedBy: 'key_b', actor: scheduler },
   };
-  const notice = (lastUsedAt?: string | null): KeyRingEvent => ({
+  const notice = (lastUsedAt?: string | null, noticedAt = '2026-12-02T00:00:00.000Z'): KeyRingEvent => ({
     type: 'ExpiryNoticeIssued',
-    data: { orgId: 'acme', keyId: 'key_a', noticedAt: '2026-12-02T00:00:00.000Z', acceptUntil: '2027-01-01T00:00:00.000Z', daysBefore: 30, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}) },
+    data: { orgId: 'acme', keyId: 'key_a', noticedAt, acceptUntil: '2027-01-01T00:00:00.000Z', daysBefore: 30, ...(lastUsedAt !== undefined ? { lastUsedAt } : {}) },
+  });
+  const scheduledRevokeWith = (lastUsedAt: string | null, revokedAt = '2026-12-02T00:00:00.000Z'): KeyRingEvent => ({
+    type: 'KeyRevoked',
+    data: { ...(scheduledRevoke.data as Extract<KeyRingEvent, { type: 'KeyRevoked' }>['data']), revokedAt, lastUsedAt },
   });
 
   it('falls back to every admin who acted on the ring (lower-cased, once each), never to the scheduler', () => {
@@ -57,7 +61,37 @@ describe('notification planner', () => {
     expect(unused.text).toContain('no action is required');
     expect(unused.text).not.toContain('What to do');
     // Notices recorded before "last used" existed: the usual advice.
-    expect((plan([first, notice()]) as PlannedMail).text).toContain('a new key is issued automatically before 2027-01-01T00:00:00');
+    expect((plan([first, notice()]) as PlannedMail).text).toContain('a new key is issued automatically by 2027-01-01T00:00:00');
+  });
+
+  it('states the days actually left when the notice came late, and the date', () => {
+    expect((plan([first, notice(null)]) as PlannedMail).text).toContain('stops working at 2027-01-01T00:00:00, in 30 days.');
+    // A tick 15 days after the notice moment (registry down): 15 days left, not the 30 of the setting.
+    expect((plan([first, notice(null, '2026-12-17T00:00:00.000Z')]) as PlannedMail).text).toContain('stops working at 2027-01-01T00:00:00, in 15 days.');
+    // Part of a day left counts as a day.
+    expect((plan([first, notice(null, '2026-12-17T06:00:00.000Z')]) as PlannedMail).text).toContain('in 15 days.');
+    expect((plan([first, notice(null, '2026-12-31T23:00:00.000Z')]) as PlannedMail).text).toContain('in 1 day.');
+  });
+
+  it('tells the admins of a never-used key, in the rotation mail as in the notice, that no action is needed (seed G)', () => {
+    const unused = plan([first, rotated, scheduledRevokeWith(null)]) as PlannedMail;
+    expect(unused.text).toContain('kw_…aaaa has never been used to call the API');
+    expect(unused.text).toContain('no action is required');
+    expect(unused.text).not.toContain('What to do');
+    const used = plan([first, rotated, scheduledRevokeWith('2026-11-30T08:00:00.000Z')]) as PlannedMail;
+    expect(used.text).toContain('kw_…aaaa was last used at 2026-11-30T08:00:00.');
+    expect(used.text).toContain('What to do: copy the new key and replace the old one in every system that calls the API before 2027-01-01T00:00:00.');
+  });
+
+  it('says the old key already stopped working when the rotation came after its end (late tick, or lead 0)', () => {
+    const late = plan([first, rotated, scheduledRevokeWith('2026-11-30T08:00:00.000Z', '2027-01-15T00:00:00.000Z')]) as PlannedMail;
+    expect(late.text).toContain('It replaces kw_…aaaa, which stopped working at 2027-01-01T00:00:00, when its validity ended.');
+    expect(late.text).toContain('Warning: kw_…aaaa already stopped working: calls made with it are refused.');
+    expect(late.text).toContain('Old key: kw_…aaaa (stopped working at 2027-01-01T00:00:00)');
+    expect(late.text).toContain('in every system that calls the API now.');
+    expect(late.text).not.toMatch(/keeps working|before 2027-01-01/);
+    // At the very instant of the end (lead 0), it has stopped too.
+    expect((plan([first, rotated, scheduledRevokeWith(null, '2027-01-01T00:00:00.000Z')]) as PlannedMail).text).toContain('which stopped working at 2027-01-01T00:00:00');
   });
 
   it("uses the organisation's date-time format", () => {

@@ -63,6 +63,7 @@ function render(event: KeyRingEvent, ring: RingContext, settings: OrgSettings): 
             newHint: replacement.hint,
             newExpiresAt: replacement.expiresAt,
             rotatedAt: event.data.revokedAt,
+            oldLastUsedAt: event.data.lastUsedAt,
           },
           style,
         );
@@ -90,7 +91,7 @@ function render(event: KeyRingEvent, ring: RingContext, settings: OrgSettings): 
           orgId,
           hint: key.hint,
           acceptUntil: event.data.acceptUntil,
-          daysBefore: event.data.daysBefore,
+          noticedAt: event.data.noticedAt,
           lastUsedAt: event.data.lastUsedAt,
           replacementHint: replacement?.hint ?? null,
           replacementExpiresAt: replacement?.expiresAt ?? null,

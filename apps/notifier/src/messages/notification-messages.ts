@@ -17,6 +17,17 @@ const expiryText = (expiresAt: string | null, style: DateTimeStyle): string => (
 
 const sameInstant = (a: string, b: string): boolean => Date.parse(a) === Date.parse(b);
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Whole days from `from` until `until`, rounded up: what is left, however late the message was decided. */
+const daysLeft = (from: string, until: string): number => Math.max(1, Math.ceil((Date.parse(until) - Date.parse(from)) / DAY_MS));
+
+const inDays = (days: number): string => (days === 1 ? 'in 1 day' : `in ${days} days`);
+
+// Seed G: organisations without API interactions are told they can ignore the message.
+const neverUsed = (hint: string): string =>
+  `${hint} has never been used to call the API. If your organisation does not use the API, no action is required: you can ignore this message.`;
+
 export type RevealCodeMail = Readonly<{ orgId: string; keyHint: string; code: string; expiresAt: string }>;
 
 export function revealCodeMail(input: RevealCodeMail, style: DateTimeStyle): RenderedMail {
@@ -51,29 +62,46 @@ export function keyIssuedMail(input: KeyIssuedMail, style: DateTimeStyle): Rende
 export type KeyRotatedMail = Readonly<{
   orgId: string;
   oldHint: string;
-  /** The old key stops working then (the end of its validity). */
+  /** The old key stops working then (the end of its validity); already past when the rotation came late. */
   oldAcceptUntil: string;
   newHint: string;
   newExpiresAt: string | null;
   rotatedAt: string;
+  /** When the old key was last used: null = never used; undefined = not known. */
+  oldLastUsedAt?: string | null;
 }>;
 
 export function keyRotatedMail(input: KeyRotatedMail, style: DateTimeStyle): RenderedMail {
-  return renderMail(
-    `API key rotated: ${input.newHint} replaces ${input.oldHint}`,
-    [
-      paragraph(
-        `As scheduled, a new API key, ${input.newHint}, was issued for organisation ${input.orgId}. It replaces ${input.oldHint}, which keeps working until ${at(input.oldAcceptUntil, style)} and then stops.`,
-      ),
-      facts(
-        ['New key', `${input.newHint} (${expiryText(input.newExpiresAt, style)})`],
-        ['Old key', `${input.oldHint} (stops working at ${at(input.oldAcceptUntil, style)})`],
-        ['Rotated', at(input.rotatedAt, style)],
-      ),
-      paragraph(`What to do: copy the new key and replace the old one in every system that calls the API before ${at(input.oldAcceptUntil, style)}. ${WHERE_TO_COPY}`),
-    ],
-    footer(input.orgId),
+  const until = at(input.oldAcceptUntil, style);
+  // The rotation is due before the old key's end, but a registry down through the lead (or a lead of
+  // 0) rotates at or after it: then the old key no longer works, and the mail must not say it does.
+  const stopped = Date.parse(input.oldAcceptUntil) <= Date.parse(input.rotatedAt);
+  const used = input.oldLastUsedAt !== null;
+  const blocks: Block[] = [
+    paragraph(
+      stopped
+        ? `As scheduled, a new API key, ${input.newHint}, was issued for organisation ${input.orgId}. It replaces ${input.oldHint}, which stopped working at ${until}, when its validity ended.`
+        : `As scheduled, a new API key, ${input.newHint}, was issued for organisation ${input.orgId}. It replaces ${input.oldHint}, which keeps working until ${until} and then stops.`,
+    ),
+  ];
+  if (stopped && used) blocks.push(warning(`${input.oldHint} already stopped working: calls made with it are refused.`));
+  if (input.oldLastUsedAt === null) blocks.push(paragraph(neverUsed(input.oldHint)));
+  else if (input.oldLastUsedAt !== undefined) blocks.push(paragraph(`${input.oldHint} was last used at ${at(input.oldLastUsedAt, style)}.`));
+  blocks.push(
+    facts(
+      ['New key', `${input.newHint} (${expiryText(input.newExpiresAt, style)})`],
+      ['Old key', `${input.oldHint} (${stopped ? 'stopped working' : 'stops working'} at ${until})`],
+      ['Rotated', at(input.rotatedAt, style)],
+    ),
   );
+  if (used) {
+    blocks.push(
+      paragraph(
+        `What to do: copy the new key and replace the old one in every system that calls the API ${stopped ? 'now' : `before ${until}`}. ${WHERE_TO_COPY}`,
+      ),
+    );
+  }
+  return renderMail(`API key rotated: ${input.newHint} replaces ${input.oldHint}`, blocks, footer(input.orgId));
 }
 
 export type KeyRevokedMail = Readonly<{
@@ -116,7 +144,8 @@ export type ExpiryNoticeMail = Readonly<{
   orgId: string;
   hint: string;
   acceptUntil: string;
-  daysBefore: number;
+  /** When the notice was decided: the days left are counted from it (a late notice has fewer than the notice period). */
+  noticedAt: string;
   /** null = never used; undefined = not known. */
   lastUsedAt: string | null | undefined;
   replacementHint: string | null;
@@ -125,14 +154,11 @@ export type ExpiryNoticeMail = Readonly<{
 
 export function expiryNoticeMail(input: ExpiryNoticeMail, style: DateTimeStyle): RenderedMail {
   const until = at(input.acceptUntil, style);
-  const blocks: Block[] = [paragraph(`API key ${input.hint} of organisation ${input.orgId} stops working at ${until}, in ${input.daysBefore} days.`)];
+  const blocks: Block[] = [
+    paragraph(`API key ${input.hint} of organisation ${input.orgId} stops working at ${until}, ${inDays(daysLeft(input.noticedAt, input.acceptUntil))}.`),
+  ];
   if (input.lastUsedAt === null) {
-    // Seed G: organisations without API interactions are told they can ignore the message.
-    blocks.push(
-      paragraph(
-        `This key has never been used to call the API. If your organisation does not use the API, no action is required: you can ignore this message.`,
-      ),
-    );
+    blocks.push(paragraph(neverUsed('This key')));
   } else if (input.lastUsedAt !== undefined) {
     blocks.push(paragraph(`It was last used at ${at(input.lastUsedAt, style)}.`));
   }
@@ -147,7 +173,7 @@ export function expiryNoticeMail(input: ExpiryNoticeMail, style: DateTimeStyle):
       paragraph(
         input.replacementHint
           ? `What to do: copy the new key ${input.replacementHint} and replace ${input.hint} with it in every system that calls the API before ${until}. ${WHERE_TO_COPY}`
-          : `What to do: a new key is issued automatically before ${until}; when it is, copy it and replace ${input.hint} in every system that calls the API before ${until}. To switch earlier, revoke ${input.hint}: the revoke issues the new key at once.`,
+          : `What to do: a new key is issued automatically by ${until}; when it is, copy it and replace ${input.hint} in every system that calls the API. To switch before ${until}, revoke ${input.hint}: the revoke issues the new key at once.`,
       ),
     );
   }
