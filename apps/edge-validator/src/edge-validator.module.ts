@@ -17,7 +17,10 @@ import { InvalidationConsumer } from './validation/invalidation.consumer';
 import { KeyEntryCache } from './validation/key-entry.cache';
 import { SecretValidator } from './validation/secret-validator';
 
-/** A small bound on unknown-kid refetches of the JWKS: a flood of made-up kids costs one fetch per period. */
+/**
+ * A small bound on JWKS fetches: a flood of made-up kids costs one fetch per period, and a failed
+ * fetch waits at least as long before the next (doubling up to 5 min) while the last good set serves.
+ */
 const JWKS_REFETCH_COOLDOWN_MS = 30_000;
 
 /** Ports bound to the adapters the Infrastructure chose for this process. */
@@ -40,10 +43,21 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   {
     provide: SECRET_VERIFIER,
     // Embedded, the registry's ring is in this process; otherwise the registry's published JWKS.
-    useFactory: () =>
+    inject: [EDGE_LOGGER],
+    useFactory: (logger: Logger) =>
       infra.embedded
         ? SecretVerifier.forRing(infra.keyMaterial().signingKeys)
-        : SecretVerifier.forRemoteJwks(new URL('/.well-known/jwks.json', infra.config.registryUrl), { cooldownMs: JWKS_REFETCH_COOLDOWN_MS }),
+        : SecretVerifier.forRemoteJwks(new URL('/.well-known/jwks.json', infra.config.registryUrl), {
+            cooldownMs: JWKS_REFETCH_COOLDOWN_MS,
+            clock: infra.clock,
+            onFetchFailed: (error, holdingLastGood) =>
+              logger.warn(
+                { err: error },
+                holdingLastGood
+                  ? 'the registry JWKS could not be fetched: verifying with the last good signing keys, retrying with backoff'
+                  : 'the registry JWKS could not be fetched and none is held yet: Secrets get 503 until it is',
+              ),
+          }),
   },
 ];
 

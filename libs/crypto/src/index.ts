@@ -7,5 +7,6 @@ export * from './sqlite-data-key-store.adapter';
 export * from './key-material-vault';
 export * from './signing-key-ring';
 export * from './secret';
+export * from './remote-jwks';
 export * from './local-key-material';
 export * from './derived-keys';

@@ -1,8 +1,9 @@
-import { createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
-import { compactVerify, createRemoteJWKSet, errors, SignJWT } from 'jose';
+import { KeyObject, verify as verifySignature } from 'node:crypto';
+import { compactVerify, errors, SignJWT } from 'jose';
 import type { JSONWebKeySet, KeyLike } from 'jose';
 import { parseApiKey } from './api-key';
-import { InvalidApiKeyError, InvalidSecretError, InvalidSecretReason, SigningKeysUnavailableError } from './crypto.errors';
+import { InvalidApiKeyError, InvalidSecretError, InvalidSecretReason } from './crypto.errors';
+import { ed25519KeysOf, RemoteJwks, RemoteJwksOptions } from './remote-jwks';
 import { SigningKeyRing } from './signing-key-ring';
 
 /**
@@ -120,34 +121,20 @@ export class SecretVerifier {
 
   /** Verification against a fixed public JWKS; non-Ed25519 entries are ignored. */
   static forJwks(jwks: JSONWebKeySet): SecretVerifier {
-    const keys = new Map<string, KeyObject>();
-    for (const jwk of jwks.keys) {
-      if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.kid !== 'string' || typeof jwk.x !== 'string') continue;
-      keys.set(jwk.kid, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' }));
-    }
+    const keys = ed25519KeysOf(jwks);
     return new SecretVerifier((kid) => keys.get(kid) ?? null);
   }
 
   /**
-   * Verification against a published JWKS (the edge). jose caches the set and refetches on an
-   * unknown kid (at most once per cooldown), which is how a rotated-in key is picked up.
-   * A fetch failure throws SigningKeysUnavailableError, not InvalidSecretError: it is not the
-   * caller's fault and is retriable.
+   * Verification against a published JWKS (the edge), through RemoteJwks: the last good set keeps
+   * serving while the registry is down, an unknown kid (how a rotated-in key is picked up) fetches
+   * at most once per cooldown, and failed fetches back off. A fetch failure that leaves a kid
+   * unresolved throws SigningKeysUnavailableError, not InvalidSecretError: it is not the caller's
+   * fault and is retriable.
    */
-  static forRemoteJwks(url: string | URL, options: Readonly<{ timeoutMs?: number; cooldownMs?: number; cacheMaxAgeMs?: number }> = {}): SecretVerifier {
-    const set = createRemoteJWKSet(new URL(url), {
-      timeoutDuration: options.timeoutMs ?? 5_000,
-      cooldownDuration: options.cooldownMs ?? 30_000,
-      cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
-    });
-    return new SecretVerifier(async (kid) => {
-      try {
-        return await set({ alg: 'EdDSA', kid });
-      } catch (error) {
-        if (error instanceof errors.JWKSNoMatchingKey) return null;
-        throw new SigningKeysUnavailableError();
-      }
-    });
+  static forRemoteJwks(url: string | URL, options: RemoteJwksOptions = {}): SecretVerifier {
+    const jwks = new RemoteJwks(new URL(url), options);
+    return new SecretVerifier((kid) => jwks.key(kid));
   }
 
   /** Structural checks, then the signature and time check; throws InvalidSecretError. */
