@@ -2,6 +2,7 @@ import request from 'supertest';
 import { SqliteEventStore } from '@keywarden/event-store';
 import { join } from 'node:path';
 import { DAY_MS } from '@keywarden/clock';
+import { keyRingStream } from '@keywarden/contracts';
 import { decodeJwtPayload, EmbeddedHarness } from '../../../test/support/embedded-harness';
 import { waitFor } from '../../../test/support/wait-for';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
@@ -259,12 +260,43 @@ describe('key-registry HTTP API', () => {
   });
 
   describe('concurrency', () => {
-    it('of ten simultaneous issues exactly one wins; the others get 409 and a message to retry or revoke', async () => {
+    it('refuses a change that raced another with 409 CONCURRENT_CHANGE and a message to retry; only the other change is recorded', async () => {
+      // Another admin's issue lands between this request's read of the ring and its append.
+      const store = harness.infra.eventStore();
+      const readStream = store.readStream.bind(store);
+      let raced: Promise<request.Response> | undefined;
+      const spy = jest.spyOn(store, 'readStream').mockImplementation(async (streamId) => {
+        const events = await readStream(streamId);
+        if (streamId === keyRingStream(org) && raced === undefined) {
+          raced = issue();
+          expect((await raced).status).toBe(201);
+        }
+        return events;
+      });
+      let refused: request.Response;
+      try {
+        refused = await issue();
+      } finally {
+        spy.mockRestore();
+      }
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ statusCode: 409, error: 'Conflict', details: { code: 'CONCURRENT_CHANGE' } });
+      expect(refused.body.message).toMatch(/retry/);
+      const winner = (await raced!).body.key.keyId as string;
+      const recorded = await store.readStream(keyRingStream(org));
+      expect(recorded.map((e) => [e.type, (e.data as { keyId: string }).keyId])).toEqual([['KeyIssued', winner]]);
+      expect((await list()).map((k) => k.keyId)).toEqual([winner]);
+    });
+
+    it('of ten simultaneous issues exactly one wins; each other one is refused with 409, as a race (retry) or as a second key (revoke)', async () => {
       const results = await Promise.all(Array.from({ length: 10 }, () => issue()));
       expect(results.filter((r) => r.status === 201)).toHaveLength(1);
-      const refused = results.filter((r) => r.status !== 201);
-      expect(refused.every((r) => r.status === 409)).toBe(true);
-      for (const r of refused) expect(r.body.message).toMatch(/retry|revoke/);
+      for (const r of results.filter((x) => x.status !== 201)) {
+        expect(r.status).toBe(409);
+        if (r.body.details.code === 'CONCURRENT_CHANGE') expect(r.body.message).toMatch(/retry/);
+        else expect(r.body).toMatchObject({ details: { code: 'ACTIVE_KEY_EXISTS' }, message: expect.stringMatching(/revoke/) });
+      }
+      expect(await harness.infra.eventStore().readStream(keyRingStream(org))).toHaveLength(1);
       expect(await list()).toHaveLength(1);
     });
   });
