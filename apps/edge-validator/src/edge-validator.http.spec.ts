@@ -280,6 +280,30 @@ describe('edge-validator HTTP behaviour', () => {
       expect(line?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    it('carries it in the log line of a request that failed inside the edge (500), from the header or the parameter', async () => {
+      const { secret } = await issueKey();
+      // An unexpected fault while checking the signature (never seen Secret): not a refusal, a 500.
+      const spy = jest.spyOn(harness.infra.keyMaterial().signingKeys, 'publicKey').mockImplementation(() => {
+        throw new Error('the signing-key ring broke');
+      });
+      try {
+        const res = await edge.get('/v1/things').set(bearer(secret)).set('X-Customer-Request-Id', 'fail-4711').expect(500);
+        expect(res.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: expect.any(String) });
+        expect(res.headers['x-customer-request-id']).toBe('fail-4711');
+        await edge.get('/v1/things?customerRequestId=fail-q-42').set(bearer(secret)).expect(500);
+        await edge.get('/v1/things?customerRequestId=bad%20id').set(bearer(secret)).expect(500);
+      } finally {
+        spy.mockRestore();
+      }
+      const failed = harness.logs.parsed().filter((l) => l.service === 'edge-validator' && l.msg === 'edge request failed');
+      expect(failed.map((l) => l.requestId)).toEqual(expect.arrayContaining(['fail-4711', 'fail-q-42']));
+      expect(failed.find((l) => l.requestId === 'fail-4711')).toMatchObject({ path: '/v1/things', method: 'GET' });
+      expect(failed.find((l) => l.path === '/v1/things' && l.requestId !== 'fail-4711' && l.requestId !== 'fail-q-42')?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(harness.logs.text).not.toContain('bad id');
+      expect(harness.logs.text).not.toContain(secret);
+      expect(upstream.started).toBe(0);
+    });
+
     it("honours the header the organisation configured", async () => {
       const { secret } = await issueKey();
       await changeSettings({ requestIdHeader: 'X-Trace-Ref' });

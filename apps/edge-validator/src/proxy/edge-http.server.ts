@@ -50,6 +50,18 @@ function queryParameter(url: string, name: string): string | undefined {
   return new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
 }
 
+/**
+ * The caller's request id: the organisation's header, else the customerRequestId parameter of the
+ * caller's URL. `fromQuery` is set when it came from the parameter (it is then sent upstream as
+ * the header). Not validated here.
+ */
+function requestIdOf(req: IncomingMessage, callerUrl: string, settings: EdgeOrgSettings): { given: string | undefined; fromQuery: string | undefined } {
+  const fromHeader = req.headers[settings.requestIdHeaderLower];
+  if (typeof fromHeader === 'string') return { given: fromHeader, fromQuery: undefined };
+  const fromQuery = queryParameter(callerUrl, REQUEST_ID_QUERY_PARAMETER);
+  return { given: fromQuery, fromQuery };
+}
+
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -108,15 +120,20 @@ export class EdgeHttpServer {
       this.internal(req, res, url);
       return;
     }
-    const nowMs = this.deps.clock.now().getTime();
-    const verdict = this.deps.validator.validate(bearerOf(req.headers.authorization), nowMs);
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (v) => this.decided(req, res, v, url, nowMs, startedAt, expectsContinue),
-        (error: unknown) => this.failed(req, res, error, url, startedAt),
-      );
-    } else {
-      this.decided(req, res, verdict, url, nowMs, startedAt, expectsContinue);
+    // Every failure, thrown here or in a continuation, ends in failed(): one 500 and one log line
+    // carrying the caller's request id.
+    try {
+      const nowMs = this.deps.clock.now().getTime();
+      const verdict = this.deps.validator.validate(bearerOf(req.headers.authorization), nowMs);
+      if (verdict instanceof Promise) {
+        verdict
+          .then((v) => this.decided(req, res, v, url, nowMs, startedAt, expectsContinue))
+          .catch((error: unknown) => this.failed(req, res, error, url, startedAt, DEFAULT_EDGE_SETTINGS, undefined));
+      } else {
+        this.decided(req, res, verdict, url, nowMs, startedAt, expectsContinue);
+      }
+    } catch (error) {
+      this.failed(req, res, error, url, startedAt, DEFAULT_EDGE_SETTINGS, undefined);
     }
   }
 
@@ -125,14 +142,18 @@ export class EdgeHttpServer {
       this.respond(req, res, verdict, DEFAULT_EDGE_SETTINGS, url, nowMs, startedAt, expectsContinue);
       return;
     }
-    const settings = this.deps.settings.get(verdict.secret.orgId);
+    const orgId = verdict.secret.orgId;
+    const settings = this.deps.settings.get(orgId);
     if (settings instanceof Promise) {
-      settings.then(
-        (s) => this.respond(req, res, verdict, s, url, nowMs, startedAt, expectsContinue),
-        (error: unknown) => this.failed(req, res, error, url, startedAt),
-      );
+      settings
+        .then((s) => this.respond(req, res, verdict, s, url, nowMs, startedAt, expectsContinue))
+        .catch((error: unknown) => this.failed(req, res, error, url, startedAt, DEFAULT_EDGE_SETTINGS, orgId));
     } else {
-      this.respond(req, res, verdict, settings, url, nowMs, startedAt, expectsContinue);
+      try {
+        this.respond(req, res, verdict, settings, url, nowMs, startedAt, expectsContinue);
+      } catch (error) {
+        this.failed(req, res, error, url, startedAt, settings, orgId);
+      }
     }
   }
 
@@ -148,9 +169,7 @@ export class EdgeHttpServer {
   ): void {
     const auth = isAuthPath(url);
     const callerUrl = auth ? originalUrlOf(req, url) : url;
-    const fromHeader = req.headers[settings.requestIdHeaderLower];
-    const fromQuery = typeof fromHeader === 'string' ? undefined : queryParameter(callerUrl, REQUEST_ID_QUERY_PARAMETER);
-    const given = typeof fromHeader === 'string' ? fromHeader : fromQuery;
+    const { given, fromQuery } = requestIdOf(req, callerUrl, settings);
     const context = new EdgeRequestContext(given, verdict.outcome === 'accepted' ? verdict.secret.orgId : undefined);
     const log = (status: number, problem?: string): void =>
       this.accessLog(context, req.method, pathOf(callerUrl), status, startedAt, verdict, auth, problem);
@@ -198,10 +217,23 @@ export class EdgeHttpServer {
     log();
   }
 
-  private failed(req: IncomingMessage, res: ServerResponse, error: unknown, url: string, startedAt: number): void {
+  /**
+   * An unexpected failure: 500, and a log line with the caller's request id, found the same way
+   * as for any other answer. The organisation's header name is used once its settings are known;
+   * before that (the Secret not checked yet, or its settings unreadable) the default header and
+   * the customerRequestId parameter. A malformed id is never logged: a generated one stands in.
+   */
+  private failed(req: IncomingMessage, res: ServerResponse, error: unknown, url: string, startedAt: number, settings: EdgeOrgSettings, orgId: string | undefined): void {
     countDecision('error', 'internal');
-    this.deps.logger.error({ requestId: randomUUID(), err: error, method: req.method, path: pathOf(url), durationMs: elapsed(startedAt) }, 'edge request failed');
-    sendEdgeError(res, EdgeErrors.internal, [], true);
+    const callerUrl = isAuthPath(url) ? originalUrlOf(req, url) : url;
+    const { given } = requestIdOf(req, callerUrl, settings);
+    const valid = given !== undefined && isValidRequestId(given);
+    const context = new EdgeRequestContext(valid ? given : undefined, orgId);
+    this.deps.logger.error(
+      { requestId: context.requestId, ...(orgId ? { orgId } : {}), err: error, method: req.method, path: pathOf(callerUrl), durationMs: elapsed(startedAt) },
+      'edge request failed',
+    );
+    sendEdgeError(res, EdgeErrors.internal, valid ? [settings.requestIdHeader, given] : [], true);
   }
 
   private accessLog(
