@@ -7,7 +7,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { DevelopmentIssuer } from '@keywarden/auth';
 import { loadConfig } from '@keywarden/config';
-import { DEFAULT_SETTINGS, OrgSettings, Topics } from '@keywarden/contracts';
+import { DEFAULT_SETTINGS, envelopeToHeaders, ORG_SETTINGS_MESSAGE_TYPE, OrgSettings, Topics } from '@keywarden/contracts';
 import { KafkaMessageBus, silentMessagingLogger } from '@keywarden/messaging';
 import { Infrastructure, OrgSettingsChange, OrgSettingsTopicReader, RunningService } from '@keywarden/platform';
 import { LogCapture } from '../../../test/support/log-capture';
@@ -95,12 +95,44 @@ describe('settings topic on a real Kafka broker', () => {
     expect(seen[0].previous).toEqual(DEFAULT_SETTINGS);
     expect(seen[2]).toMatchObject({ correlationId: 'int-req-3', settings: { requestIdHeader: 'X-Trace-Id' }, previous: { requestIdHeader: 'X-Customer-Request-Id' } });
 
+    // A reader started afterwards has replayed the topic to its end when start() resolves: no wait after it.
     const late = await startReader();
-    await eventually(async () => expect(await late.reader.get(org)).toEqual(latest), { timeoutMs: 20_000, description: 'the late reader to catch up' });
+    expect(late.reader.caughtUp).toBe(true);
+    expect(late.reader.current(org)).toEqual(latest);
     expect(late.reader.knownOrgIds()).toContain(org);
     expect(await late.reader.get(`never-changed-${randomUUID().slice(0, 8)}`)).toEqual(DEFAULT_SETTINGS);
     // The process's own reader (Infrastructure.orgSettings) follows the topic as well.
     await eventually(async () => expect(await (await infra.orgSettings()).get(org)).toEqual(latest), { timeoutMs: 20_000 });
+  });
+
+  it('a reader started after many organisations changed their settings has every one applied when start() resolves', async () => {
+    const run = randomUUID().slice(0, 8);
+    const orgs = Array.from({ length: 30 }, (_, i) => `late-${run}-${i}`);
+    const bus = new KafkaMessageBus({ brokers: brokers(), clientId: `settings-late-${run}`, logger: silentMessagingLogger });
+    buses.push(bus);
+    await bus.ensureTopics([{ topic: Topics.settings, compacted: true }]);
+    // Spread over every partition of the topic (keys hash to partitions), each organisation's latest at revision 1.
+    await bus.publish(
+      orgs.flatMap((orgId, i) =>
+        [0, 1].map((revision) => ({
+          topic: Topics.settings,
+          key: orgId,
+          value: JSON.stringify({ ...DEFAULT_SETTINGS, expiryNoticeDays: 1 + ((i + revision) % 90), requestIdHeader: `X-Late-${revision}` }),
+          headers: envelopeToHeaders({
+            id: `${orgId}-${revision}`,
+            type: ORG_SETTINGS_MESSAGE_TYPE,
+            source: 'keywarden/settings',
+            schemaVersion: 1,
+            orgId,
+            streamId: `settings-${orgId}`,
+            streamRevision: revision,
+            time: new Date().toISOString(),
+          }),
+        })),
+      ),
+    );
+    const { reader } = await startReader();
+    orgs.forEach((orgId, i) => expect({ orgId, settings: reader.current(orgId) }).toEqual({ orgId, settings: { ...DEFAULT_SETTINGS, expiryNoticeDays: 1 + ((i + 1) % 90), requestIdHeader: 'X-Late-1' } }));
   });
 
   it('publishes to a compacted topic, keyed by organisation, with the full settings as the value', async () => {

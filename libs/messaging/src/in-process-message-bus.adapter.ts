@@ -20,6 +20,7 @@ import {
   MessageBus,
   MessageHandler,
   OutgoingMessage,
+  PartitionOffsets,
   TopicSpec,
 } from './message-bus.port';
 import { MessagingLogger, stderrMessagingLogger } from './messaging-logger';
@@ -268,6 +269,15 @@ export class InProcessMessageBus implements MessageBus {
     };
     this.handles.add(handle);
     return handle;
+  }
+
+  /** Immediate: the log is in this process. */
+  async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.topicLog(topic).partitions.map((p, partition) => ({
+      partition,
+      start: String(p.all()[0]?.offset ?? p.endOffset),
+      end: String(p.endOffset),
+    }));
   }
 
   async close(): Promise<void> {

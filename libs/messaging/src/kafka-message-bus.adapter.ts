@@ -37,6 +37,7 @@ import {
   IncomingMessage,
   MessageBus,
   OutgoingMessage,
+  PartitionOffsets,
   TopicSpec,
 } from './message-bus.port';
 import { MessagingLogger, stderrMessagingLogger } from './messaging-logger';
@@ -290,6 +291,14 @@ export class KafkaMessageBus implements MessageBus {
     };
     this.consumers.add(handle);
     return handle;
+  }
+
+  async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    this.assertOpen();
+    await this.assertTopicsExist([topic]);
+    const admin = await this.connectAdmin();
+    const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic));
+    return offsets.map(({ partition, low, high }) => ({ partition, start: low, end: high })).sort((a, b) => a.partition - b.partition);
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,15 @@ export type TopicSpec = Readonly<{
   compacted?: boolean;
 }>;
 
+/** Where one partition's retained log begins and ends now. Offsets are decimal strings (64-bit). */
+export type PartitionOffsets = Readonly<{
+  partition: number;
+  /** The offset of the first retained message (= `end` when nothing is retained). */
+  start: string;
+  /** The offset the next message will get: a consumer that has handled the message before it is caught up. */
+  end: string;
+}>;
+
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;
 
 export type ConsumerOptions = Readonly<{
@@ -62,6 +71,8 @@ export interface MessageBus {
   publish(messages: OutgoingMessage[]): Promise<void>;
   /** Resolves once the consumer has joined its group and has its starting positions. */
   subscribe(options: ConsumerOptions): Promise<ConsumerHandle>;
+  /** Each partition's current start and end offsets (Kafka: the admin's fetchTopicOffsets), e.g. to know when a replay has caught up. */
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Stops every consumer and releases the connections. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { ConsumerHandle, ConsumerOptions, MessageBus, OutgoingMessage, TopicSpec } from './message-bus.port';
+import { ConsumerHandle, ConsumerOptions, MessageBus, OutgoingMessage, PartitionOffsets, TopicSpec } from './message-bus.port';
 
 /**
  * Prefixes every topic and consumer group with a namespace, so several Keywarden deployments (or
@@ -29,6 +29,10 @@ export class NamespacedMessageBus implements MessageBus {
       topics: options.topics.map(this.to),
       handler: (message) => options.handler({ ...message, topic: this.from(message.topic) }),
     });
+  }
+
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    return this.inner.partitionOffsets(this.to(topic));
   }
 
   close(): Promise<void> {

@@ -192,7 +192,10 @@ export class Infrastructure {
   /**
    * The organisations' settings, from the compacted settings topic: one reader per process, shared
    * by its services, started on first use. Its group id is unique to this instance, so each
-   * instance replays the whole topic and is up to date however late it starts.
+   * instance replays the whole topic and is up to date however late it starts: the promise
+   * resolves only once the replay has reached the topic's end, so the services that inject the
+   * reader listen (and answer ready) only with every organisation's settings applied, and fail to
+   * start (SettingsReplayTimeoutError) rather than serve with defaults.
    */
   orgSettings(): Promise<OrgSettingsTopicReader> {
     this.settingsReader ??= (async () => {

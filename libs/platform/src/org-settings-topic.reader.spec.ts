@@ -136,12 +136,40 @@ describe('OrgSettingsTopicReader (in-process bus)', () => {
       settingsMessage('acme', custom({ rotationIntervalDays: 11 }), 1),
     ]);
     const { reader, changes } = await startReader();
-    await waitFor(() => reader.current('acme').rotationIntervalDays === 11 && reader.current('beta').rotationIntervalDays === 20);
+    // start() resolved only once the replay reached the topic's end: no waiting after it.
+    expect(reader.caughtUp).toBe(true);
+    expect(reader.current('acme').rotationIntervalDays).toBe(11);
+    expect(reader.current('beta').rotationIntervalDays).toBe(20);
     // Compaction left only the latest of each organisation to replay.
     expect(changes.map((c) => [c.orgId, c.settings.rotationIntervalDays]).sort()).toEqual([
       ['acme', 11],
       ['beta', 20],
     ]);
+  });
+
+  it('is not held back at start by a poison message at the end of the topic', async () => {
+    await startReader();
+    await bus.publish([settingsMessage('acme', custom({ defaultGraceDays: 4 }), 0), settingsMessage('acme', { ...DEFAULT_SETTINGS, requestIdHeader: 'Set-Cookie' }, 1)]);
+    const { reader } = await startReader();
+    expect(reader.caughtUp).toBe(true);
+    // Compacted: only the poison one was left for acme, so the defaults stand.
+    expect(reader.current('acme')).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('fails start with a clear error, naming the partition behind, when the replay cannot reach the end in time', async () => {
+    await bus.ensureTopics([{ topic: Topics.settings, compacted: true }]);
+    await bus.publish([settingsMessage('acme', custom({ defaultGraceDays: 4 }), 0)]);
+    // A partition whose end the consumer never reaches (as a stuck broker or a failing handler would leave it).
+    const stuck = Object.assign(Object.create(bus) as InProcessMessageBus, {
+      partitionOffsets: async (topic: string) => (await bus.partitionOffsets(topic)).map((p) => ({ ...p, end: String(Number(p.end) + 1) })),
+    });
+    const reader = new OrgSettingsTopicReader(stuck, createLogger('reader-test', 'info', logs), { groupId: 'stuck', catchUpTimeoutMs: 200 });
+    readers.push(reader);
+    await expect(reader.start()).rejects.toThrow(
+      new RegExp(`the settings topic ${Topics.settings.replace(/\./g, '\\.')} was not replayed within 200 ms \\(still behind: partition \\d \\(end offset \\d+\\)`),
+    );
+    expect(reader.caughtUp).toBe(false);
+    expect(logs.parsed().some((l) => l.level === 'error' && /not starting with default settings/.test(String(l.msg)))).toBe(true);
   });
 
   it('logs the start-up replay at debug and live changes at info', async () => {

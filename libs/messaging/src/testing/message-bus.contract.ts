@@ -241,6 +241,25 @@ export function describeMessageBusContract(adapter: string, { makeBus, testTimeo
       expect(latest).toEqual({ 'org-1': 'v2', 'org-2': 'v1' });
     }, testTimeoutMs);
 
+    it('reports each partition’s start and end offsets: the next message of a partition gets its end offset', async () => {
+      const topic = uniqueName('offsets');
+      await bus.ensureTopics([{ topic, partitions: 2 }]);
+      expect(await bus.partitionOffsets(topic)).toEqual([
+        { partition: 0, start: '0', end: '0' },
+        { partition: 1, start: '0', end: '0' },
+      ]);
+      await bus.publish(['org-1', 'org-2', 'org-3', 'org-1'].map((key, i) => message(topic, key, `v${i}`)));
+      const offsets = await bus.partitionOffsets(topic);
+      expect(offsets.reduce((sum, p) => sum + Number(p.end) - Number(p.start), 0)).toBe(4);
+      // A consumer that has handled the last message of every partition has reached the ends.
+      const received = await replay(bus, topic, 4);
+      for (const { partition, end } of offsets) {
+        const last = received.filter((m) => m.partition === partition).map((m) => Number(m.offset)).sort((a, b) => b - a)[0];
+        expect({ partition, next: last === undefined ? 0 : last + 1 }).toEqual({ partition, next: Number(end) });
+      }
+      await expect(bus.partitionOffsets(uniqueName('missing'))).rejects.toThrow(/ensureTopics/);
+    }, testTimeoutMs);
+
     it('refuses to publish to or consume a topic nobody created', async () => {
       const topic = uniqueName('missing');
       await expect(bus.publish([message(topic, 'org-1', 'v')])).rejects.toThrow(/ensureTopics/);
