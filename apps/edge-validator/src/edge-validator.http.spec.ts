@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import request from 'supertest';
 import { DAY_MS } from '@keywarden/clock';
 import { decodeJwtPayload, EmbeddedHarness } from '../../../test/support/embedded-harness';
@@ -330,14 +331,81 @@ describe('edge-validator HTTP behaviour', () => {
       });
       expect(upstream.started).toBe(0);
 
+      // Chunked, over a limit within the first window: held, refused, and the upstream never contacted.
       const chunked = await raw({ method: 'POST', path: '/v1/media', headers: { ...bearer(secret), 'Transfer-Encoding': 'chunked' } }, [Buffer.alloc(600), Buffer.alloc(600)]);
       expect(chunked.status).toBe(413);
-      expect(JSON.parse(chunked.body).message).toContain('1000 bytes');
-      expect(upstream.received.filter((r) => r.complete)).toHaveLength(0);
+      expect(JSON.parse(chunked.body)).toEqual(declared.body);
+      expect(upstream.started).toBe(0);
 
       await edge.post('/v1/media').set(bearer(secret)).set('Content-Type', 'text/plain').send('x'.repeat(1000)).expect(200);
       expect(upstream.last().body.length).toBe(1000);
+      const whole = await raw({ method: 'POST', path: '/v1/media', headers: { ...bearer(secret), 'Transfer-Encoding': 'chunked' } }, [Buffer.alloc(500, 'a'), Buffer.alloc(500, 'b')]);
+      expect(whole.status).toBe(200);
+      expect(upstream.last()).toMatchObject({ complete: true, headers: { 'content-length': '1000' } });
+      expect(upstream.last().body.equals(Buffer.concat([Buffer.alloc(500, 'a'), Buffer.alloc(500, 'b')]))).toBe(true);
     });
+
+    it('answers a large chunked upload over the limit with the whole 413 body, never a reset, and the upstream never gets it complete', async () => {
+      const { secret } = await issueKey();
+      const limit = 300_000;
+      await changeSettings({ mediaMaxBase64Bytes: limit }, 'operator');
+      await waitFor(async () => (await edge.post('/v1/media').set(bearer(secret)).send('x'.repeat(limit + 1))).status === 413, { description: 'the new limit applied by the edge' });
+      upstream.reset();
+
+      // Under the limit and past the first window: streamed, and whole.
+      const fits = Buffer.alloc(limit, 'f');
+      const ok = await raw({ method: 'POST', path: '/v1/media', headers: { ...bearer(secret), 'Transfer-Encoding': 'chunked' } }, [fits.subarray(0, 100_000), fits.subarray(100_000)]);
+      expect(ok.status).toBe(200);
+      expect(upstream.last()).toMatchObject({ complete: true });
+      expect(upstream.last().body.equals(fits)).toBe(true);
+      upstream.reset();
+
+      // 8 MiB in 64 KiB chunks, written as fast as the socket takes them.
+      for (let round = 0; round < 3; round++) {
+        const chunks = Array.from({ length: 128 }, () => Buffer.alloc(64 * 1024, 'x'));
+        const res = await raw({ method: 'POST', path: '/v1/media', headers: { ...bearer(secret), 'Transfer-Encoding': 'chunked', 'X-Customer-Request-Id': `big-${round}` } }, chunks);
+        expect(res.status).toBe(413);
+        expect(res.headers.connection).toBe('close');
+        expect(res.headers['x-customer-request-id']).toBe(`big-${round}`);
+        expect(JSON.parse(res.body)).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.stringContaining(`${limit} bytes`), details: { limitBytes: limit } });
+      }
+      // A client that sends its whole upload before it reads the answer (as many do): every write
+      // completes, then it finds the 413, not a reset.
+      const late = await uploadThenRead(`POST /v1/media HTTP/1.1\r\nHost: edge\r\nAuthorization: Bearer ${secret}\r\nTransfer-Encoding: chunked\r\n\r\n`, 128, 64 * 1024);
+      expect(late.writeError).toBeUndefined();
+      expect(late.response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(late.response).toContain(`"details":{"limitBytes":${limit}}`);
+
+      await waitFor(() => upstream.received.length === upstream.started, { description: 'the upstream done with what it was sent' });
+      expect(upstream.received.filter((r) => r.complete)).toHaveLength(0);
+      for (const seen of upstream.received) expect(seen.body.length).toBeLessThanOrEqual(limit);
+    });
+
+    /** Writes a request head and `count` chunks of `size` bytes, each after the previous was taken, then reads the whole answer. */
+    function uploadThenRead(head: string, count: number, size: number): Promise<{ writeError?: string; response: string }> {
+      const url = new URL(harness.url('edge-validator'));
+      return new Promise((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname);
+        let response = '';
+        let writeError: string | undefined;
+        socket.pause();
+        socket.on('error', (e: NodeJS.ErrnoException) => (writeError ??= e.code ?? e.message));
+        socket.on('close', () => resolve({ writeError, response }));
+        const chunk = Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), Buffer.alloc(size, 'x'), Buffer.from('\r\n')]);
+        const write = (i: number): void => {
+          if (i === count) {
+            socket.write('0\r\n\r\n', () => {
+              socket.setEncoding('utf8');
+              socket.on('data', (d: string) => (response += d));
+              socket.resume();
+            });
+            return;
+          }
+          socket.write(chunk, (e) => (e ? undefined : write(i + 1)));
+        };
+        socket.write(head, () => write(0));
+      });
+    }
   });
 
   describe('UTC date-times (isoUtcTimestamps)', () => {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * The edge's own answers, each with the JSON error body of API.md. Bodies are built once: the
@@ -55,4 +55,49 @@ export function sendEdgeError(res: ServerResponse, err: EdgeError, extraHeaders:
   if (closeConnection) headers.push('Connection', 'close');
   res.writeHead(err.status, headers);
   res.end(err.body);
+}
+
+/** After an answer sent before the request body ended, the rest is read and dropped for at most this long… */
+export const LINGER_MS = 5_000;
+/** …and at most this much, then the connection is closed regardless. */
+export const LINGER_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Sends an edge error while the caller may still be uploading (413), then closes the connection
+ * only once the caller stopped sending: closing a socket with unread data makes TCP answer with
+ * a reset, which can make the client lose the response it has not read yet. The response carries
+ * its Content-Length and `Connection: close`, so the client has the whole body as soon as it
+ * arrives; the rest of the upload is read and dropped (bounded by LINGER_MS and
+ * LINGER_MAX_BYTES), and the response is ended, which closes the connection, when the upload
+ * ends or a bound is reached. `lingerForBody` false when no body is coming (100-continue refused).
+ */
+export function sendEdgeErrorThenClose(req: IncomingMessage, res: ServerResponse, err: EdgeError, extraHeaders: readonly string[] = [], lingerForBody = true): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err.status, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(err.body.length), ...err.headers, ...extraHeaders, 'Connection', 'close']);
+  if (!lingerForBody || req.complete) {
+    res.end(err.body);
+    return;
+  }
+  res.write(err.body);
+  let dropped = 0;
+  const close = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', close);
+    res.off('close', close);
+    if (!res.writableEnded) res.end();
+  };
+  const onData = (chunk: Buffer): void => {
+    dropped += chunk.length;
+    if (dropped > LINGER_MAX_BYTES) close();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', close);
+  res.once('close', close);
+  req.resume();
 }

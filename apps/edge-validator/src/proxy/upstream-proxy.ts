@@ -1,6 +1,6 @@
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import { EdgeErrors, sendEdgeError } from './edge-responses';
+import { EdgeErrors, sendEdgeError, sendEdgeErrorThenClose } from './edge-responses';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
 import { isJsonMediaType, rewriteJsonDateTimes } from './utc-date-time.rewriter';
 
@@ -31,15 +31,45 @@ export type ForwardOptions = Readonly<{
 
 type Timed = Error & { code?: string };
 
+type Finish = (status: number, problem?: string) => void;
+
+/** How the request body goes upstream. */
+type BodyPlan =
+  | Readonly<{ kind: 'none' }>
+  | Readonly<{ kind: 'piped' }>
+  /** A chunked body under a media limit: `head` was held back first, `ended` when it is the whole body. */
+  | Readonly<{ kind: 'counted'; limit: number; head: readonly Buffer[]; received: number; ended: boolean }>;
+
 const BODYLESS_STATUS = new Set([204, 304]);
+
+/**
+ * A chunked body under a media limit is held in memory up to this much before the upstream is
+ * contacted at all: a body over the limit within it (every over-limit body, for limits up to this)
+ * never reaches the upstream; a body that ends within it is sent whole, with its length.
+ */
+export const FIRST_BODY_WINDOW_BYTES = 64 * 1024;
 
 /**
  * The reverse proxy on Node's http module, with no framework on the request path: one keep-alive
  * pool to the upstream, bodies streamed both ways, hop-by-hop fields dropped (RFC 9110 §7.6.1),
- * the media limit checked on the declared length before anything is sent or counted while a
- * chunked body streams, 502 when the upstream cannot be reached and 504 when it stays silent
- * past the timeout, each with the JSON error body.
+ * 502 when the upstream cannot be reached and 504 when it stays silent past the timeout, each with
+ * the JSON error body.
+ *
+ * The media limit, and what the upstream sees of a body over it:
+ * - declared length (Content-Length) over the limit: refused before the upstream is contacted;
+ *   it sees nothing.
+ * - chunked: the first FIRST_BODY_WINDOW_BYTES are held before the upstream is contacted, so a
+ *   body that passes the limit within them never reaches it (for limits up to 64 KiB, none does).
+ *   Past the window the body streams, counted; once it passes the limit the upstream request is
+ *   aborted before its terminating chunk, so the upstream may have seen the start of it but never
+ *   receives a complete over-limit request.
+ * Either way the caller gets the whole 413 JSON body naming the limit (sendEdgeErrorThenClose:
+ * the rest of its upload is read and dropped, within bounds, before the connection closes, so the
+ * answer is not lost to a reset).
  */
+const NO_BODY: BodyPlan = { kind: 'none' };
+const PIPED: BodyPlan = { kind: 'piped' };
+
 export class UpstreamProxy {
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
@@ -66,20 +96,73 @@ export class UpstreamProxy {
     const hasBody = chunked || (declared !== undefined && declared !== '0');
     const limit = options.bodyLimit;
     if (limit !== null && declared !== undefined && Number(declared) > limit) {
-      // Refused on the declared length: the upstream is never contacted and the body never read.
-      sendEdgeError(res, EdgeErrors.payloadTooLarge(limit), options.responseHeaders, true);
+      // Refused on the declared length: the upstream is never contacted. With 100-continue the
+      // client has not sent the body (and will not); otherwise it is dropped as it comes.
+      sendEdgeErrorThenClose(req, res, EdgeErrors.payloadTooLarge(limit), options.responseHeaders, !options.expectsContinue);
       options.onDone?.(413, 'media-limit');
       return;
     }
+    let done = false;
+    const finish: Finish = (status, problem) => {
+      if (done) return;
+      done = true;
+      options.onDone?.(status, problem);
+    };
     if (options.expectsContinue) res.writeContinue();
-    this.send(req, res, options, hasBody, chunked && limit !== null, false);
+    if (chunked && limit !== null) {
+      this.holdFirstWindow(req, res, options, limit, finish);
+      return;
+    }
+    this.send(req, res, options, hasBody ? PIPED : NO_BODY, false, finish);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, hasBody: boolean, countBody: boolean, isRetry: boolean): void {
+  /**
+   * Reads a chunked body up to FIRST_BODY_WINDOW_BYTES before anything goes upstream: over the
+   * limit within it → 413 and the upstream never contacted; ended within it → sent whole; more
+   * than that → the upstream request starts with what was held and the rest streams, counted.
+   */
+  private holdFirstWindow(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, limit: number, finish: Finish): void {
+    const head: Buffer[] = [];
+    let received = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      res.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) {
+        stop();
+        sendEdgeErrorThenClose(req, res, EdgeErrors.payloadTooLarge(limit), options.responseHeaders);
+        finish(413, 'media-limit');
+        return;
+      }
+      head.push(chunk);
+      if (received > FIRST_BODY_WINDOW_BYTES) {
+        req.pause();
+        stop();
+        this.send(req, res, options, { kind: 'counted', limit, head, received, ended: false }, false, finish);
+      }
+    };
+    const onEnd = (): void => {
+      stop();
+      this.send(req, res, options, { kind: 'counted', limit, head, received, ended: true }, false, finish);
+    };
+    const onClose = (): void => {
+      stop();
+      finish(0, 'client-closed');
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    res.on('close', onClose);
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, body: BodyPlan, isRetry: boolean, finish: Finish): void {
+    const hasBody = body.kind !== 'none';
     const headers = upstreamRequestHeaders(req.rawHeaders, { keepAuthorization: this.options.keepAuthorization });
     const { 'x-forwarded-for': forwardedFor, via } = req.headers;
     const client = req.socket.remoteAddress ?? '';
@@ -96,13 +179,12 @@ export class UpstreamProxy {
       via ? `${via}, ${req.httpVersion} keywarden-edge` : `${req.httpVersion} keywarden-edge`,
       ...options.upstreamHeaders,
     );
+    // A whole body held in memory goes with its length; a counted one is explicitly chunked
+    // (the caller's Transfer-Encoding, hop-by-hop, was dropped).
+    if (body.kind === 'counted') headers.push(...(body.ended ? ['Content-Length', String(body.received)] : ['Transfer-Encoding', 'chunked']));
     let timedOut = false;
-    let done = false;
-    const finish = (status: number, problem?: string): void => {
-      if (done) return;
-      done = true;
-      options.onDone?.(status, problem);
-    };
+    /** The 413 went out: the upstream request was aborted on purpose, and its error is no news. */
+    let refused = false;
 
     const upstream = this.request(
       {
@@ -121,9 +203,10 @@ export class UpstreamProxy {
       upstream.destroy();
     });
     upstream.on('error', (error: Timed) => {
+      if (refused) return;
       // A pooled connection the upstream closed while idle: a request without a body is safe to send again.
       if (!isRetry && !hasBody && upstream.reusedSocket && error.code === 'ECONNRESET' && !res.headersSent && !timedOut) {
-        this.send(req, res, options, hasBody, countBody, true);
+        this.send(req, res, options, body, true, finish);
         return;
       }
       if (res.headersSent) {
@@ -143,37 +226,36 @@ export class UpstreamProxy {
       }
     });
 
-    if (!hasBody) {
+    if (body.kind === 'none') {
       upstream.end();
-    } else if (!countBody) {
+    } else if (body.kind === 'piped') {
       req.pipe(upstream);
+    } else if (body.ended) {
+      upstream.end(Buffer.concat(body.head as Buffer[], body.received));
     } else {
-      this.streamCounted(req, res, upstream, options.bodyLimit!, options, finish);
+      this.streamCounted(req, upstream, body, () => {
+        refused = true;
+        upstream.destroy();
+        sendEdgeErrorThenClose(req, res, EdgeErrors.payloadTooLarge(body.limit), options.responseHeaders);
+        finish(413, 'media-limit');
+      });
     }
   }
 
   /**
-   * A chunked body under a media limit: counted as it streams. Past the limit the upstream request
-   * is aborted before its terminating chunk, so the upstream never receives a complete request,
-   * and the caller gets 413.
+   * The rest of a chunked body past the first window, counted as it streams after what was held.
+   * Past the limit `tooLarge` aborts the upstream request before its terminating chunk, so the
+   * upstream never receives a complete request, and answers the caller 413.
    */
-  private streamCounted(
-    req: IncomingMessage,
-    res: ServerResponse,
-    upstream: http.ClientRequest,
-    limit: number,
-    options: ForwardOptions,
-    finish: (status: number, problem?: string) => void,
-  ): void {
-    let received = 0;
+  private streamCounted(req: IncomingMessage, upstream: http.ClientRequest, body: Extract<BodyPlan, { kind: 'counted' }>, tooLarge: () => void): void {
+    let received = body.received;
+    let flowing = true;
+    for (const chunk of body.head) flowing = upstream.write(chunk);
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > limit) {
+      if (received > body.limit) {
         req.off('data', onData);
-        req.pause();
-        upstream.destroy();
-        sendEdgeError(res, EdgeErrors.payloadTooLarge(limit), options.responseHeaders, true);
-        finish(413, 'media-limit');
+        tooLarge();
         return;
       }
       if (!upstream.write(chunk)) req.pause();
@@ -181,8 +263,9 @@ export class UpstreamProxy {
     req.on('data', onData);
     upstream.on('drain', () => req.resume());
     req.on('end', () => {
-      if (received <= limit) upstream.end();
+      if (received <= body.limit) upstream.end();
     });
+    if (flowing) req.resume();
   }
 
   private relayResponse(
@@ -190,7 +273,7 @@ export class UpstreamProxy {
     response: IncomingMessage,
     res: ServerResponse,
     options: ForwardOptions,
-    finish: (status: number, problem?: string) => void,
+    finish: Finish,
   ): void {
     const status = response.statusCode ?? 502;
     response.on('end', () => finish(status));
