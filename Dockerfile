@@ -1,5 +1,5 @@
-# One image for every Keywarden service; the command picks the service.
 # syntax=docker/dockerfile:1
+# One image for every Keywarden service; the command picks the service.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*

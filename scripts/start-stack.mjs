@@ -49,7 +49,10 @@ function stopAll(code) {
 }
 
 for (const name of services) {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist', 'apps', name, 'src', 'main.js')], { stdio: 'inherit' });
+  // Every child has this environment and working folder, so one KEYWARDEN_DATA_DIR: without the production
+  // secrets, the key material and development token issuer generated there are shared (libs/config).
+  const env = { ...process.env, KEYWARDEN_DEV_SHARED_DATA_DIR: process.env.KEYWARDEN_DEV_SHARED_DATA_DIR?.trim() || 'true' };
+  const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist', 'apps', name, 'src', 'main.js')], { stdio: 'inherit', env });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);

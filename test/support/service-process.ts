@@ -38,7 +38,8 @@ export class ServiceProcess {
   start(): this {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', this.app, 'src', 'main.js')], {
       cwd: ROOT,
-      env: { ...process.env, ...this.env },
+      // The processes of one test share its KEYWARDEN_DATA_DIR, and so the key material generated there.
+      env: { ...process.env, KEYWARDEN_DEV_SHARED_DATA_DIR: 'true', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';

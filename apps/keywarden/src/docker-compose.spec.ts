@@ -3,10 +3,22 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import draft07 from 'ajv/dist/refs/json-schema-draft-07.json';
 import { parse } from 'yaml';
+import { assertSharedSecrets, loadConfig } from '@keywarden/config';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { build?: unknown; command?: string[]; environment?: Record<string, string>; healthcheck?: { test: string[] }; depends_on?: Record<string, { condition: string }> }>;
+  services: Record<
+    string,
+    {
+      build?: unknown;
+      command?: string[];
+      environment?: Record<string, string>;
+      healthcheck?: { test: string[] };
+      depends_on?: Record<string, { condition: string }>;
+      volumes?: string[];
+      extra_hosts?: string[];
+    }
+  >;
 };
 const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'compose', 'compose-spec.schema.json'), 'utf8')) as object;
 
@@ -81,8 +93,55 @@ describe('docker-compose.yml', () => {
     expect(port).toBe(listens);
   });
 
+  /** What `docker compose` makes of a value: ${VAR}, ${VAR:-default} and ${VAR:?error} (refusing to start). */
+  const interpolate = (value: string, env: Record<string, string>): string =>
+    value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_match, name: string, kind?: string, arg = '') => {
+      const set = env[name] ? env[name] : undefined;
+      if (set !== undefined) return set;
+      if (kind === '?') throw new Error(`required variable ${name} is missing a value: ${arg}`);
+      return kind === '-' ? arg : '';
+    });
+  const environmentOf = (app: string, env: Record<string, string>) =>
+    Object.fromEntries(Object.entries(compose.services[app].environment ?? {}).map(([name, value]) => [name, interpolate(String(value), env)]));
+  const shared = ['KEYWARDEN_PEPPER', 'KEYWARDEN_KEK', 'KEYWARDEN_SIGNING_KEYS', 'AUTH_JWKS_URL', 'AUTH_ISSUER'];
+
+  it.each(apps)('refuses to start %s without the secrets every service must share, naming the variable; starts with them', (app) => {
+    for (const variable of shared) {
+      expect({ variable, value: compose.services[app].environment?.[variable] }).toEqual({ variable, value: expect.stringMatching(new RegExp(`^\\$\\{${variable}:\\?.*${variable}.*\\}$`)) });
+    }
+    expect(() => environmentOf(app, {})).toThrow(/required variable KEYWARDEN_PEPPER is missing a value: set KEYWARDEN_PEPPER/);
+    const envFile = {
+      KEYWARDEN_PEPPER: 'cGVwcGVy',
+      KEYWARDEN_KEK: 'a2Vr',
+      KEYWARDEN_SIGNING_KEYS: '{"keys":[]}',
+      AUTH_JWKS_URL: 'https://id.example.test/jwks',
+      AUTH_ISSUER: 'https://id.example.test',
+    };
+    const environment = environmentOf(app, envFile);
+    expect(() => assertSharedSecrets(loadConfig(environment), environment)).not.toThrow();
+    // The service refuses as well, should the variables reach it empty some other way.
+    const empty = { ...environment, KEYWARDEN_PEPPER: '' };
+    expect(() => assertSharedSecrets(loadConfig(empty), empty)).toThrow(/^configuration variable KEYWARDEN_PEPPER is required when KAFKA_BROKERS is set/);
+  });
+
+  it('keeps the Kafka log on its volume (the apache/kafka image writes to /tmp/kraft-combined-logs unless KAFKA_LOG_DIRS says otherwise)', () => {
+    const kafka = compose.services.kafka;
+    const mounted = (kafka.volumes ?? []).map((volume) => volume.split(':')[1]);
+    expect(kafka.environment?.KAFKA_LOG_DIRS).toBe('/var/lib/kafka/data');
+    expect(mounted).toContain(kafka.environment?.KAFKA_LOG_DIRS);
+  });
+
+  it('maps host.docker.internal to the host on Linux wherever a service uses it', () => {
+    const users = Object.entries(compose.services).filter(([, service]) => JSON.stringify(service.environment ?? {}).includes('host.docker.internal'));
+    expect(users.map(([name]) => name)).toContain('edge-validator');
+    for (const [name, service] of users) expect({ name, extraHosts: service.extra_hosts }).toEqual({ name, extraHosts: expect.arrayContaining(['host.docker.internal:host-gateway']) });
+  });
+
   it('builds from a Dockerfile whose build stage can compile better-sqlite3 and builds dist/', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    // A parser directive counts only before any comment or instruction: `# syntax=` must be the very first line.
+    const syntaxLine = dockerfile.split('\n').findIndex((line) => /^#\s*syntax\s*=/i.test(line));
+    expect(syntaxLine).toBe(0);
     expect(dockerfile).toMatch(/FROM node:20[^\n]* AS build/);
     expect(dockerfile).toMatch(/apt-get install[^\n]*python3[^\n]*make[^\n]*g\+\+/);
     expect(dockerfile).toMatch(/RUN npm ci/);

@@ -45,6 +45,12 @@ export type KeywardenConfig = Readonly<{
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Prefix of Kafka topics, consumer groups and Redis keys: deployments sharing a cluster. */
   namespace: string | null;
+  /**
+   * KEYWARDEN_DEV_SHARED_DATA_DIR: development only. Every process of this deployment runs with the
+   * same KEYWARDEN_DATA_DIR (one machine), so the key material and the development token issuer
+   * generated there are shared: separate processes may then run without the production secrets.
+   */
+  developmentSharedDataDir: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -158,7 +164,44 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     },
     logLevel,
     namespace,
+    developmentSharedDataDir: boolean(env, 'KEYWARDEN_DEV_SHARED_DATA_DIR', false),
   };
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigError(name, `must be true or false, got "${value}"`);
+}
+
+/** What every process of a multi-process deployment must share, and why each is needed. */
+const SHARED_SECRETS = [
+  ['KEYWARDEN_PEPPER', 'pepper (the edge looks keys up by their fingerprint under it)'],
+  ['KEYWARDEN_KEK', 'key-encryption key (the notifier opens what the registry sealed)'],
+  ['KEYWARDEN_SIGNING_KEYS', 'Secret-signing key ring'],
+  ['AUTH_JWKS_URL', 'identity provider (the development issuer signs with a key of its own data folder)'],
+] as const;
+
+/**
+ * A service started as its own process on Kafka (KAFKA_BROKERS set) is one of several processes:
+ * without the production secrets each would generate its own pepper, KEK, signing keys and token
+ * issuer under its KEYWARDEN_DATA_DIR, and the edge's fingerprints, the notifier's sealed codes
+ * and the admin tokens would silently never match. Refused, naming the variable, unless the
+ * processes share one data folder (KEYWARDEN_DEV_SHARED_DATA_DIR=true, development only).
+ */
+export function assertSharedSecrets(config: KeywardenConfig, env: Env = process.env): void {
+  if (config.kafkaBrokers === null || config.developmentSharedDataDir) return;
+  const missing = SHARED_SECRETS.filter(([variable]) => text(env, variable) === null);
+  if (missing.length === 0) return;
+  const [variable, what] = missing[0];
+  throw new ConfigError(
+    variable,
+    `is required when KAFKA_BROKERS is set: the services run as separate processes and must share one ${what}; ` +
+      `without it each process would generate its own under KEYWARDEN_DATA_DIR and nothing would match ` +
+      `(missing: ${missing.map(([name]) => name).join(', ')}). For development processes that share one ` +
+      'KEYWARDEN_DATA_DIR on one machine, set KEYWARDEN_DEV_SHARED_DATA_DIR=true',
+  );
 }
 
 function groupId(env: Env, name: string, fallback: string): string {

@@ -1,4 +1,4 @@
-import { loadConfig } from '@keywarden/config';
+import { assertSharedSecrets, loadConfig } from '@keywarden/config';
 import { Infrastructure } from './infrastructure';
 import { closeOnSignals } from './shutdown';
 
@@ -15,7 +15,10 @@ export function runStandalone(name: string, start: ServiceStarter): void {
   void (async () => {
     let infra: Infrastructure | undefined;
     try {
-      infra = new Infrastructure(loadConfig(), name);
+      const config = loadConfig();
+      // A process of its own: it must share the key material with the others (or their data folder).
+      assertSharedSecrets(config);
+      infra = new Infrastructure(config, name);
       const service = await start(infra);
       const logger = infra.logger(name);
       logger.info({ url: service.url }, `${name} started`);
