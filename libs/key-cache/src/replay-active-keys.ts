@@ -4,7 +4,7 @@ import { acceptsAt, ActiveKeyCache, CachedKey, OrgSnapshot } from './active-key-
 import { projectKeyEvent } from './active-key.projection';
 
 export type ReplayOptions = Readonly<{
-  /** Events read per page. @default 20000 */
+  /** Events read per page. @default 1000 */
   batchSize?: number;
   /** Called after each page with the number of events replayed so far. */
   onProgress?: (eventsReplayed: number) => void;
@@ -37,7 +37,7 @@ export async function replayActiveKeys(store: EventStore, now: Date, options: Re
   // A plain synchronous fold per page (same semantics as applying to the in-memory cache): an
   // await per event made long replays several times slower.
   const rings = new Map<string, Ring>();
-  const batchSize = options.batchSize ?? 20_000;
+  const batchSize = options.batchSize ?? 1_000;
   let fromPosition: bigint | undefined;
   let events = 0;
   for (;;) {

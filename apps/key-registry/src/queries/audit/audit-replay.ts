@@ -32,7 +32,7 @@ export type AuditReplayOptions = Readonly<{
   to?: Date;
   /** Also fold each ring up to this instant. */
   at?: Date;
-  /** Events read per page when replaying every organisation. @default 20000 */
+  /** Events read per page when replaying every organisation. @default 1000 */
   batchSize?: number;
   onProgress?: (eventsReplayed: number) => void;
 }>;
@@ -108,7 +108,7 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
     return { orgs, events };
   }
 
-  const batchSize = options.batchSize ?? 20_000;
+  const batchSize = options.batchSize ?? 1_000;
   let fromPosition: bigint | undefined;
   for (;;) {
     const page = await store.readAll({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX });

@@ -23,7 +23,7 @@ export async function verifyKeyRingChains(
   options: Readonly<{ orgStream?: string; batchSize?: number; onProgress?: (events: number) => void }> = {},
 ): Promise<ChainReport> {
   const heads = new Map<string, string>();
-  const batchSize = options.batchSize ?? 20_000;
+  const batchSize = options.batchSize ?? 1_000;
   let events = 0;
   let fromPosition: bigint | undefined;
   for (;;) {
