@@ -28,6 +28,14 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
  */
 export const PROXY_REBUILT_HEADERS: ReadonlySet<string> = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'via']);
 
+/**
+ * Forwarding fields a caller may send but only a proxy may vouch for: the edge sets the
+ * X-Forwarded-For/Host/Proto trio itself (PROXY_REBUILT_HEADERS) and drops every other one of
+ * these from the caller, so the upstream never mistakes a caller's claim for the edge's.
+ */
+export const CALLER_FORWARDING_HEADERS: ReadonlySet<string> = new Set(['forwarded', 'x-real-ip']);
+export const CALLER_FORWARDING_HEADER_PREFIX = 'x-forwarded-';
+
 /** Identity headers the edge sets upstream (X-Keywarden-Org, X-Keywarden-Key-Id): a caller must never supply them. */
 export const IDENTITY_HEADER_PREFIX = 'x-keywarden-';
 

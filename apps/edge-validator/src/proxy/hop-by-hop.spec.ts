@@ -7,10 +7,11 @@ describe('hop-by-hop header handling (RFC 9110 §7.6.1)', () => {
     'Host', 'edge.example', 'Connection', 'keep-alive, X-Secret-Hop', 'X-Secret-Hop', '1', 'Keep-Alive', 'timeout=5',
     'TE', 'trailers', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic x', 'Expect', '100-continue',
     'Authorization', 'Bearer s', 'X-Keywarden-Org', 'forged', 'x-keywarden-key-id', 'forged', 'X-Forwarded-For', '10.0.0.1',
+    'Forwarded', 'for=203.0.113.9;proto=https', 'X-Real-IP', '203.0.113.9', 'X-Forwarded-Port', '443', 'X-Forwarded-Prefix', '/admin',
     'Accept', 'application/json', 'Cookie', 'a=1', 'Cookie', 'b=2',
   ];
 
-  it('drops connection-specific fields, the ones Connection names, forged identity headers and the Secret', () => {
+  it('drops connection-specific fields, the ones Connection names, forwarding claims, forged identity headers and the Secret', () => {
     expect(upstreamRequestHeaders(request, { keepAuthorization: false })).toEqual(['Accept', 'application/json', 'Cookie', 'a=1', 'Cookie', 'b=2']);
   });
 

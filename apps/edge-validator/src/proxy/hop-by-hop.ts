@@ -4,7 +4,13 @@
  * arrays ([name, value, name, value…]) so duplicates (Set-Cookie) and the sender's casing survive.
  * The header sets are libs/contracts' (http-headers.ts).
  */
-import { HOP_BY_HOP_HEADERS, IDENTITY_HEADER_PREFIX, PROXY_REBUILT_HEADERS } from '@keywarden/contracts';
+import {
+  CALLER_FORWARDING_HEADER_PREFIX,
+  CALLER_FORWARDING_HEADERS,
+  HOP_BY_HOP_HEADERS,
+  IDENTITY_HEADER_PREFIX,
+  PROXY_REBUILT_HEADERS,
+} from '@keywarden/contracts';
 
 const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
 
@@ -39,7 +45,7 @@ function connectionTokens(raw: readonly string[]): Set<string> | null {
 
 /**
  * The caller's headers as they go upstream: hop-by-hop fields, Host and the forwarding fields
- * (rebuilt by the proxy), forged identity headers and, unless kept, Authorization removed.
+ * (rebuilt by the proxy, or dropped: Forwarded, X-Real-IP, other X-Forwarded-*), forged identity headers and, unless kept, Authorization removed.
  */
 export function upstreamRequestHeaders(raw: readonly string[], policy: RequestHeaderPolicy): string[] {
   const named = connectionTokens(raw);
@@ -47,7 +53,7 @@ export function upstreamRequestHeaders(raw: readonly string[], policy: RequestHe
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || CALLER_FORWARDING_HEADERS.has(lower) || lower.startsWith(CALLER_FORWARDING_HEADER_PREFIX)) continue;
     if (lower === 'authorization' && !policy.keepAuthorization) continue;
     if (lower.startsWith(IDENTITY_HEADER_PREFIX)) continue;
     if (named !== null && named.has(lower)) continue;
