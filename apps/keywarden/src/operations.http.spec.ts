@@ -54,6 +54,19 @@ describe('operations endpoints of the admin HTTP services', () => {
     });
   });
 
+  it('exports the consumer lag of each group per topic and partition, 0 once everything is handled', async () => {
+    const token = await harness.token('org-lag');
+    await request(harness.url('key-registry')).post('/v1/orgs/org-lag/keys').set({ Authorization: `Bearer ${token}` }).send({}).expect(201);
+    await waitFor(
+      async () => {
+        const text = (await request(harness.url('key-cache-projection')).get('/metrics').expect(200)).text;
+        const lags = [...text.matchAll(/^keywarden_kafka_consumer_lag\{group="keywarden-key-cache-projection",topic="keywarden\.key-lifecycle\.v1",partition="\d+"\} (\d+)$/gm)];
+        return lags.length > 0 && lags.every((m) => m[1] === '0');
+      },
+      { description: "the projection's lag on the lifecycle topic, 0 on every partition" },
+    );
+  });
+
   it.each([
     ['key-registry', '/v1/orgs/{orgId}/keys'],
     ['settings', '/v1/orgs/{orgId}/settings'],

@@ -15,6 +15,7 @@ import { deadLetterTopic } from '@keywarden/contracts';
 import { deadLetterOf, describeError, isPoisonError, RetryBackoff, retryDelayMs } from './consumer-failure';
 import {
   ConsumerHandle,
+  ConsumerLag,
   ConsumerOptions,
   IncomingMessage,
   MessageBus,
@@ -278,6 +279,21 @@ export class InProcessMessageBus implements MessageBus {
       start: String(p.all()[0]?.offset ?? p.endOffset),
       end: String(p.endOffset),
     }));
+  }
+
+  /** Per group with a member: its committed position against the end of each partition's log. */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const lags: ConsumerLag[] = [];
+    for (const group of this.groups.values()) {
+      const topics = new Set(group.members.flatMap((m) => [...m.topics]));
+      for (const topic of topics) {
+        this.topicLog(topic).partitions.forEach((log, partition) => {
+          const committed = group.committed.get(positionKey(topic, partition)) ?? log.endOffset;
+          lags.push({ groupId: group.groupId, topic, partition, lag: Math.max(0, log.endOffset - committed) });
+        });
+      }
+    }
+    return lags;
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,7 @@ import {
 import { deadLetterOf, describeError, isPoisonError, RetryBackoff, retryDelayMs } from './consumer-failure';
 import {
   ConsumerHandle,
+  ConsumerLag,
   ConsumerOptions,
   IncomingMessage,
   MessageBus,
@@ -111,6 +112,8 @@ export class KafkaMessageBus implements MessageBus {
   private readonly logger: MessagingLogger;
   private readonly knownTopics = new Set<string>();
   private readonly consumers = new Set<ConsumerHandle>();
+  /** The topics of each running consumer, for consumerLag(). */
+  private readonly subscriptions = new Map<ConsumerHandle, Readonly<{ groupId: string; topics: readonly string[] }>>();
   private admin: Promise<Admin> | undefined;
   private producer: Promise<Producer> | undefined;
   private closed = false;
@@ -285,11 +288,13 @@ export class KafkaMessageBus implements MessageBus {
           // disconnect() waits for the handler in progress, then leaves the group (a prompt rebalance).
           await consumer.disconnect();
           this.consumers.delete(handle);
+          this.subscriptions.delete(handle);
         })();
         return stopped;
       },
     };
     this.consumers.add(handle);
+    this.subscriptions.set(handle, { groupId: options.groupId, topics: options.topics });
     return handle;
   }
 
@@ -299,6 +304,31 @@ export class KafkaMessageBus implements MessageBus {
     const admin = await this.connectAdmin();
     const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic));
     return offsets.map(({ partition, low, high }) => ({ partition, start: low, end: high })).sort((a, b) => a.partition - b.partition);
+  }
+
+  /**
+   * Committed offsets of each group against the log ends, two admin calls per group and topic. A
+   * partition the group never committed counts from the start of the retained log.
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    if (this.closed || this.subscriptions.size === 0) return [];
+    const admin = await this.connectAdmin();
+    const groups = new Map<string, Set<string>>();
+    for (const { groupId, topics } of this.subscriptions.values()) topics.forEach((t) => (groups.get(groupId) ?? groups.set(groupId, new Set()).get(groupId)!).add(t));
+    const lags: ConsumerLag[] = [];
+    for (const [groupId, topics] of groups) {
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      for (const { topic, partitions } of committed) {
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o]));
+        for (const { partition, offset } of partitions) {
+          const end = ends.get(partition);
+          if (!end) continue;
+          const from = offset === '-1' ? end.low : offset;
+          lags.push({ groupId, topic, partition, lag: Math.max(0, Number(BigInt(end.high) - BigInt(from))) });
+        }
+      }
+    }
+    return lags;
   }
 
   async close(): Promise<void> {

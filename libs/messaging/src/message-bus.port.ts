@@ -42,6 +42,9 @@ export type PartitionOffsets = Readonly<{
   end: string;
 }>;
 
+/** How far one consumer group is behind on one partition: messages published that it has not committed yet. */
+export type ConsumerLag = Readonly<{ groupId: string; topic: string; partition: number; lag: number }>;
+
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;
 
 export type ConsumerOptions = Readonly<{
@@ -73,6 +76,11 @@ export interface MessageBus {
   subscribe(options: ConsumerOptions): Promise<ConsumerHandle>;
   /** Each partition's current start and end offsets (Kafka: the admin's fetchTopicOffsets), e.g. to know when a replay has caught up. */
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /**
+   * The lag of every group this bus has a running consumer of, per partition of its topics (Kafka: the
+   * group's committed offsets against the log end, from the admin client; for /metrics).
+   */
+  consumerLag(): Promise<ConsumerLag[]>;
   /** Stops every consumer and releases the connections. */
   close(): Promise<void>;
 }

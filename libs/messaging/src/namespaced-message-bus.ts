@@ -1,4 +1,4 @@
-import { ConsumerHandle, ConsumerOptions, MessageBus, OutgoingMessage, PartitionOffsets, TopicSpec } from './message-bus.port';
+import { ConsumerHandle, ConsumerLag, ConsumerOptions, MessageBus, OutgoingMessage, PartitionOffsets, TopicSpec } from './message-bus.port';
 
 /**
  * Prefixes every topic and consumer group with a namespace, so several Keywarden deployments (or
@@ -33,6 +33,13 @@ export class NamespacedMessageBus implements MessageBus {
 
   partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
     return this.inner.partitionOffsets(this.to(topic));
+  }
+
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const prefix = `${this.namespace}.`;
+    return (await this.inner.consumerLag())
+      .filter((l) => l.groupId.startsWith(prefix))
+      .map((l) => ({ ...l, groupId: l.groupId.slice(prefix.length), topic: this.from(l.topic) }));
   }
 
   close(): Promise<void> {

@@ -7,7 +7,7 @@ import { KeywardenConfig } from '@keywarden/config';
 import { createEventStore, EventStore } from '@keywarden/event-store';
 import { ActiveKeyCache, InMemoryActiveKeyCache, RedisActiveKeyCache } from '@keywarden/key-cache';
 import { InProcessMessageBus, KafkaMessageBus, KafkaReadinessProbe, MessageBus, MessagingLogger, NamespacedMessageBus } from '@keywarden/messaging';
-import { createLogger } from '@keywarden/observability';
+import { createLogger, observeGauge } from '@keywarden/observability';
 import { AdminTokenVerifier, DevelopmentIssuer } from '@keywarden/auth';
 import {
   KeyFingerprinter,
@@ -56,6 +56,7 @@ export class Infrastructure {
   private tokenVerifier?: AdminTokenVerifier;
   private settingsReader?: Promise<OrgSettingsTopicReader>;
   private kafkaProbe?: KafkaReadinessProbe;
+  private unobserveLag?: () => void;
   private readonly loggers = new Map<string, Logger>();
 
   readonly clock: Clock;
@@ -97,7 +98,16 @@ export class Infrastructure {
       const bus = this.config.kafkaBrokers
         ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}`, logger: this.messagingLogger() })
         : new InProcessMessageBus({ logger: this.messagingLogger() });
-      this.bus = this.config.namespace ? new NamespacedMessageBus(bus, this.config.namespace) : bus;
+      const exposed = this.config.namespace ? new NamespacedMessageBus(bus, this.config.namespace) : bus;
+      this.bus = exposed;
+      this.unobserveLag = observeGauge(
+        {
+          name: 'keywarden_kafka_consumer_lag',
+          help: "Messages a consumer group of this process has not committed yet, per topic and partition (the in-process bus's in embedded mode)",
+          labelNames: ['group', 'topic', 'partition'],
+        },
+        async () => (await exposed.consumerLag()).map((l) => [{ group: l.groupId, topic: l.topic, partition: String(l.partition) }, l.lag] as const),
+      );
     }
     return this.bus;
   }
@@ -236,6 +246,7 @@ export class Infrastructure {
     const reader = this.settingsReader;
     this.settingsReader = undefined;
     await reader?.then((r) => r.stop()).catch(() => undefined);
+    this.unobserveLag?.();
     await this.bus?.close();
     if (this.cache) await (await this.cache).close();
     await this.store?.close();

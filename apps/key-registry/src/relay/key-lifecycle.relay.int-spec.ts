@@ -26,6 +26,7 @@ class CrashingBus implements MessageBus {
   ensureTopics: MessageBus['ensureTopics'] = (specs) => this.inner.ensureTopics(specs);
   subscribe: MessageBus['subscribe'] = (options) => this.inner.subscribe(options);
   partitionOffsets: MessageBus['partitionOffsets'] = (topic) => this.inner.partitionOffsets(topic);
+  consumerLag: MessageBus['consumerLag'] = () => this.inner.consumerLag();
   close = async (): Promise<void> => undefined;
   async publish(messages: OutgoingMessage[]): Promise<void> {
     const revision = Number(messages[0].headers.ce_streamrevision);
@@ -108,6 +109,7 @@ describe('key-lifecycle relay on a real Kafka broker', () => {
       ensureTopics: (specs) => bus.ensureTopics(specs),
       subscribe: (options) => bus.subscribe(options),
       partitionOffsets: (topic) => bus.partitionOffsets(topic),
+      consumerLag: () => bus.consumerLag(),
       close: async () => undefined,
       publish: async (messages) => {
         if (Number(messages[0].headers.ce_streamrevision) === 2 && failuresLeft-- > 0) throw new Error('broker unavailable');

@@ -260,6 +260,23 @@ export function describeMessageBusContract(adapter: string, { makeBus, testTimeo
       await expect(bus.partitionOffsets(uniqueName('missing'))).rejects.toThrow(/ensureTopics/);
     }, testTimeoutMs);
 
+    it('reports a running group’s lag per partition: what it has not committed, down to 0 once handled', async () => {
+      const topic = uniqueName('lag');
+      const groupId = uniqueName('g');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      let release = false;
+      const c = collector(() => {
+        if (!release) throw new Error('not yet: retried');
+      });
+      await subscribe({ groupId, topics: [topic], handler: c.handler });
+      await bus.publish(['a', 'b', 'c'].map((v) => message(topic, 'org-1', v)));
+      const lagOf = async () => (await bus.consumerLag()).filter((l) => l.groupId === groupId);
+      expect(await lagOf()).toEqual([{ groupId, topic, partition: 0, lag: 3 }]);
+      release = true;
+      await c.waitForCount(3);
+      await waitFor(async () => (await lagOf())[0]?.lag === 0, { description: 'lag 0 once every message is committed' });
+    }, testTimeoutMs);
+
     it('refuses to publish to or consume a topic nobody created', async () => {
       const topic = uniqueName('missing');
       await expect(bus.publish([message(topic, 'org-1', 'v')])).rejects.toThrow(/ensureTopics/);
