@@ -45,6 +45,7 @@ export class NotifierModule {
       ...options,
       groupId: options.groupId ?? infra.config.notifier.groupId,
       maxSendAttempts: options.maxSendAttempts ?? infra.config.notifier.maxSendAttempts,
+      retryForMs: options.retryForMs ?? infra.config.notifier.retryForMs,
     };
     return {
       module: NotifierModule,

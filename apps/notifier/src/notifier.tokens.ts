@@ -10,6 +10,8 @@ export type NotifierOptions = Readonly<{
   groupId?: string;
   /** @default config NOTIFIER_MAX_SEND_ATTEMPTS */
   maxSendAttempts?: number;
+  /** @default config NOTIFIER_RETRY_FOR_MS */
+  retryForMs?: number;
   /** How long a send may hold its claim on an event before another instance may take over. @default 60_000 */
   claimTtlMs?: number;
   /** @default the Infrastructure's reader of the settings topic */

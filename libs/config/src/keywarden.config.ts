@@ -24,8 +24,10 @@ export type KeywardenConfig = Readonly<{
   notifier: Readonly<{
     /** Kafka consumer group of the notifier; also the namespace of its de-duplication records. */
     groupId: string;
-    /** Sends of one message that may fail (SMTP 4xx, connection errors) before it is dead-lettered. */
+    /** Sends of one message that may fail (SMTP 4xx, connection errors) before it is dead-lettered... */
     maxSendAttempts: number;
+    /** ...and for at least this long (ms) since its first failure, so an SMTP outage of that length loses no mail. */
+    retryForMs: number;
   }>;
   /** How often the lifecycle scheduler checks for due rotations, notices and expiries; 0 = never (tests tick it). */
   schedulerTickMs: number;
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     notifier: {
       groupId: groupId(env, 'NOTIFIER_GROUP_ID', 'keywarden-notifier'),
       maxSendAttempts: integer(env, 'NOTIFIER_MAX_SEND_ATTEMPTS', 10, 1, 1000),
+      retryForMs: integer(env, 'NOTIFIER_RETRY_FOR_MS', 6 * 60 * 60 * 1000, 0, 7 * 24 * 60 * 60 * 1000),
     },
     schedulerTickMs: integer(env, 'SCHEDULER_TICK_MS', 60_000, 0, 24 * 60 * 60 * 1000),
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),

@@ -36,7 +36,7 @@ describe('notification consumer', () => {
   beforeAll(async () => {
     harness = new EmbeddedHarness({ start: '2026-03-01T10:00:00.000Z' });
     transport = new ScriptedTransport();
-    await harness.start((infra) => startNotifier(infra, { transport, maxSendAttempts: 3 }));
+    await harness.start((infra) => startNotifier(infra, { transport, maxSendAttempts: 3, retryForMs: 60_000 }));
     bus = harness.infra.messageBus() as InProcessMessageBus;
   });
 
@@ -108,15 +108,30 @@ describe('notification consumer', () => {
     expect(retries.map((l) => l.attempt)).toEqual([1, 2]);
   });
 
-  it('dead-letters a message whose sends keep failing, with the reason, after the last attempt', async () => {
+  it('keeps retrying past the attempts while the outage is shorter than the retry budget, and sends once it passes', async () => {
+    transport.failures.push(...[1, 2, 3, 4, 5].map(() => new MailDeliveryError('SMTP 421: service not available', false)));
+    const { id, message } = revealCode();
+    const before = transport.attempts;
+    await bus.publish([message]);
+    await waitFor(() => sentFor(id).length === 1, { description: 'sent after five failures within the budget' });
+    expect(transport.attempts - before).toBe(6);
+    expect(deadLetters(id)).toEqual([]);
+  });
+
+  it('dead-letters a message whose sends keep failing, with the reason, once both the attempts and the retry budget are spent', async () => {
     transport.failures.push(...[1, 2, 3].map(() => new MailDeliveryError('SMTP 421: service not available', false)));
     const { id, message } = revealCode();
     const before = transport.attempts;
     await bus.publish([message]);
+    await waitFor(() => transport.attempts - before === 3 && transport.failures.length === 0, { description: 'three failed sends' });
+    // Three attempts, but no time has passed on the clock: not dead-lettered, retried.
+    expect(deadLetters(id)).toEqual([]);
+    harness.clock.advance(60_000);
+    transport.failures.push(new MailDeliveryError('SMTP 421: service not available', false));
     const [dead] = await waitFor(() => (deadLetters(id).length ? deadLetters(id) : undefined));
-    expect(dead.headers[DLQ_HEADERS.error]).toMatch(/mail not delivered after 3 attempts: SMTP 421: service not available/);
+    expect(dead.headers[DLQ_HEADERS.error]).toMatch(/mail not delivered after 4 attempts over 60 s: SMTP 421: service not available/);
     expect(dead.value).toBe(message.value);
-    expect(transport.attempts - before).toBe(3);
+    expect(transport.attempts - before).toBe(4);
     expect(sentFor(id)).toEqual([]);
   });
 

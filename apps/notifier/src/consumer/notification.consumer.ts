@@ -30,7 +30,7 @@ import { ringContextOf } from './ring-context';
 const mailsCounter = () =>
   counter({ name: 'keywarden_notifier_emails_total', help: 'Notification mails by result: sent, failed (to be retried), dead-lettered', labelNames: ['result'] });
 
-export type ResolvedNotifierOptions = NotifierOptions & Readonly<{ groupId: string; maxSendAttempts: number }>;
+export type ResolvedNotifierOptions = NotifierOptions & Readonly<{ groupId: string; maxSendAttempts: number; retryForMs: number }>;
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 
@@ -41,13 +41,15 @@ const DEFAULT_CLAIM_TTL_MS = 60_000;
  * replayed event finds its record and is skipped.
  *
  * Failures: a transient send failure (SMTP 4xx, connection refused, timeout) is retried by the bus
- * with its backoff, up to `maxSendAttempts`, then dead-lettered with the reason; a permanent one
+ * with its backoff until it has failed `maxSendAttempts` times over at least `retryForMs` (an SMTP
+ * outage shorter than that loses no mail), then dead-lettered with the reason; a permanent one
  * (5xx) and a malformed message are dead-lettered at once.
  */
 @Injectable()
 export class NotificationConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private consumer?: ConsumerHandle;
-  private readonly attempts = new Map<string, number>();
+  /** Per event id: transient failures so far, and when the first one happened (by the Clock). */
+  private readonly attempts = new Map<string, Readonly<{ count: number; firstAtMs: number }>>();
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -185,12 +187,15 @@ export class NotificationConsumer implements OnApplicationBootstrap, OnApplicati
       this.attempts.delete(envelope.id);
       return new PoisonMessageError(`the mail server refused the message for good: ${reason}`);
     }
-    const attempt = (this.attempts.get(envelope.id) ?? 0) + 1;
-    if (attempt >= this.options.maxSendAttempts) {
+    const nowMs = this.clock.now().getTime();
+    const previous = this.attempts.get(envelope.id);
+    const attempt = (previous?.count ?? 0) + 1;
+    const firstAtMs = previous?.firstAtMs ?? nowMs;
+    if (attempt >= this.options.maxSendAttempts && nowMs - firstAtMs >= this.options.retryForMs) {
       this.attempts.delete(envelope.id);
-      return new PoisonMessageError(`mail not delivered after ${attempt} attempts: ${reason}`);
+      return new PoisonMessageError(`mail not delivered after ${attempt} attempts over ${Math.round((nowMs - firstAtMs) / 1000)} s: ${reason}`);
     }
-    this.attempts.set(envelope.id, attempt);
+    this.attempts.set(envelope.id, { count: attempt, firstAtMs });
     this.logger.warn({ eventId: envelope.id, type: envelope.type, attempt, maxAttempts: this.options.maxSendAttempts, reason }, 'mail not sent: will retry');
     return error instanceof Error ? error : new Error(reason);
   }
