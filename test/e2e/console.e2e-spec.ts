@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startKeyCacheProjection } from '../../apps/key-cache-projection/src/key-cache-projection.service';
+import { ConsoleSignInCodes } from '../../apps/key-registry/src/console/console-sign-in-codes';
 import { startKeyRegistry } from '../../apps/key-registry/src/key-registry.service';
 import { startNotifier } from '../../apps/notifier/src/notifier.service';
 import { startSettings } from '../../apps/settings/src/settings.service';
@@ -30,6 +31,7 @@ describe('admin console (/console) in headless Chromium', () => {
   let settingsUrl: string;
   const org = `console-${Date.now().toString(36)}`;
   let token: string;
+  let signInLink: string;
 
   const registry = () => request(registryUrl);
   const auth = () => ({ Authorization: `Bearer ${token}` });
@@ -44,8 +46,11 @@ describe('admin console (/console) in headless Chromium', () => {
     const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'apps/key-registry/console/tsconfig.json')], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`the console did not compile:\n${build.stdout}${build.stderr}`);
     harness = new EmbeddedHarness({ env: { SETTINGS_PORT: String(await freePort()) } });
-    await harness.start(startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry);
+    // As `npm start` does: the registry holds the one-time code of the printed link.
+    const signInCodes = new ConsoleSignInCodes(harness.clock);
+    await harness.start(startKeyCacheProjection, startSettings, startNotifier, (infra) => startKeyRegistry(infra, { consoleSignIn: signInCodes }));
     registryUrl = harness.url('key-registry');
+    signInLink = `${registryUrl}/console#signin=${signInCodes.mint({ orgId: org, email: `admin@${org}.test`, role: 'admin' }).code}`;
     settingsUrl = harness.url('settings');
     token = await harness.token(org);
     browser = await Browser.launch();
@@ -57,14 +62,25 @@ describe('admin console (/console) in headless Chromium', () => {
     await harness?.stop();
   });
 
-  it('signs in with the development link and keeps the token out of the URL and of storage', async () => {
-    await page.goto(`${registryUrl}/console#token=${token}`);
+  it('signs in with the one-time development link and keeps the token out of the URL and of storage', async () => {
+    await page.goto(signInLink);
     await page.waitFor(`document.getElementById('who').textContent.includes('admin@${org}.test')`, 'the signed-in admin');
     expect(await page.evaluate('location.hash')).toBe('');
     expect(await page.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
     await page.waitForSelector('#issue-key');
     expect(await page.text('#keys-body')).toBe('This organisation has no API key.');
     await shot('01-signed-in');
+  });
+
+  it('does not sign in a second time with the same link, and says how to get a new one', async () => {
+    const again = await browser.newPage();
+    await again.goto(signInLink);
+    await again.waitFor(`document.getElementById('sign-in-error')?.textContent.includes('already used')`, 'the refused link');
+    expect(await again.evaluate('location.hash')).toBe('');
+    expect(await again.evaluate(`document.getElementById('console').hidden`)).toBe(true);
+    expect(await again.text('#who')).toBe('');
+    expect(await again.text('#token-help')).toMatch(/signs in once.*restart `npm start`.*npm run admin-token/);
+    await again.screenshot(join(SHOTS, 'console-00-link-used.png'));
   });
 
   it('issues a key from the "Issue key" button and shows its Secret with Copy', async () => {

@@ -1,9 +1,9 @@
-import { DevelopmentIssuer } from '@keywarden/auth';
 import { SystemClock } from '@keywarden/clock';
 import { loadConfig } from '@keywarden/config';
 import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
 import { startEdgeValidator } from '../../edge-validator/src/edge-validator.service';
+import { ConsoleSignInCodes } from '../../key-registry/src/console/console-sign-in-codes';
 import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
 import { startNotifier } from '../../notifier/src/notifier.service';
 import { startSettings } from '../../settings/src/settings.service';
@@ -15,7 +15,13 @@ import { DemoUpstream, startDemoUpstream } from './demo-upstream';
  * This is the one place allowed to import apps (see .dependency-cruiser.js). Adding a service is
  * one line in this list. Consumers start before the registry, so its relay finds them listening.
  */
-const services: ReadonlyArray<ServiceStarter> = [startKeyCacheProjection, startSettings, startNotifier, startKeyRegistry, startEdgeValidator];
+const servicesWith = (consoleSignIn: ConsoleSignInCodes): ReadonlyArray<ServiceStarter> => [
+  startKeyCacheProjection,
+  startSettings,
+  startNotifier,
+  (infra) => startKeyRegistry(infra, { consoleSignIn }),
+  startEdgeValidator,
+];
 
 async function main(): Promise<void> {
   const configured = loadConfig();
@@ -26,8 +32,10 @@ async function main(): Promise<void> {
   const logger = infra.logger('keywarden');
   const running: RunningService[] = [];
   const closeDemo = async () => demo?.close();
+  // The printed console link's one-time codes live in the registry's memory, in this process.
+  const consoleSignIn = new ConsoleSignInCodes(infra.clock);
   try {
-    for (const start of services) running.push(await start(infra));
+    for (const start of servicesWith(consoleSignIn)) running.push(await start(infra));
   } catch (error) {
     for (const service of running.reverse()) await service.close().catch(() => undefined);
     await infra.close().catch(() => undefined);
@@ -46,18 +54,22 @@ async function main(): Promise<void> {
     config.auth.mode === 'development'
       ? 'Get an admin token:  npm run admin-token -- --org acme --email admin@acme.test'
       : `Admin tokens come from ${config.auth.issuer}`,
-    `Admin console:       ${await consoleLink(config, running)}`,
+    `Admin console:       ${consoleLink(config, running, consoleSignIn)}`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Development: a sign-in link for acme's admin (the token rides in the fragment, which no server sees). */
-async function consoleLink(config: ReturnType<typeof loadConfig>, running: RunningService[]): Promise<string> {
+/**
+ * Development: a one-time sign-in link for acme's admin. The fragment carries a code, not a token:
+ * the page trades it once for a token held in memory, so the link left in the terminal and the
+ * browser history signs nobody in again. Printed to the terminal only, never logged.
+ */
+function consoleLink(config: ReturnType<typeof loadConfig>, running: RunningService[], codes: ConsoleSignInCodes): string {
   const registry = running.find((s) => s.name === 'key-registry')?.url?.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1') ?? config.registryUrl;
   if (config.auth.mode !== 'development') return `${registry}/console`;
-  const token = await new DevelopmentIssuer(config.dataDir).issue({ orgId: 'acme', email: 'admin@acme.test', role: 'admin' });
-  return `${registry}/console#token=${token}`;
+  const { code } = codes.mint({ orgId: 'acme', email: 'admin@acme.test', role: 'admin' });
+  return `${registry}/console#signin=${code} (signs in once, within 15 minutes)`;
 }
 
 main().catch((error: Error) => {

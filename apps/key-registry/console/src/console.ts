@@ -1,5 +1,5 @@
 import { ApiClient, ApiError, Key, Settings } from './api-client.js';
-import { beginOidcSignIn, claimsOf, Claims, completeOidcSignIn, ConsoleConfig, takeTokenFromFragment } from './sign-in.js';
+import { beginOidcSignIn, claimsOf, Claims, completeOidcSignIn, ConsoleConfig, exchangeSignInCode, takeSignInFromFragment } from './sign-in.js';
 
 type Child = Node | string | null | undefined | false;
 
@@ -88,7 +88,7 @@ function renderSignIn(message?: string): void {
   } else {
     const input = h('input', { id: 'token-input', type: 'password', autocomplete: 'off', 'aria-describedby': 'token-help' });
     content.push(
-      h('p', { id: 'token-help', text: 'Development mode: open the sign-in link that `npm start` prints, or paste a token from `npm run admin-token -- --org <id> --email <address>`.' }),
+      h('p', { id: 'token-help', text: 'Development mode: the sign-in link that `npm start` prints signs in once, within 15 minutes. For a new link restart `npm start`, or paste a token from `npm run admin-token -- --org <id> --email <address>`.' }),
       h(
         'form',
         { onsubmit: (e: Event) => (e.preventDefault(), signIn(input.value.trim()).catch((err) => (problem.textContent = errorText(err)))) },
@@ -181,6 +181,25 @@ async function loadKeys(): Promise<void> {
     return;
   }
   renderKeys();
+}
+
+/** The API's ISO 8601 UTC form ends in `Z`; the default form has no zone designator (API.md, date-times). */
+const isUtcForm = (value: string): boolean => value.endsWith('Z');
+const keysFollowFormat = (isoUtc: boolean): boolean =>
+  session.keys.every((k) => [k.createdAt, k.expiresAt, k.revokedAt, k.graceEndsAt, k.lastUsedAt].every((v) => v === null || isUtcForm(v) === isoUtc));
+
+/**
+ * After the ISO switch: the registry may learn the new setting a moment after the settings
+ * service answered (over Kafka in the multi-process deployment), so the table is reloaded until
+ * its date-times follow it, for at most 5 s, every 250 ms; after that the last answer stays.
+ */
+async function reloadKeysUntilFormat(isoUtc: boolean, timeoutMs = 5000, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await loadKeys();
+    if (keysFollowFormat(isoUtc) || Date.now() + everyMs > deadline || session.settings?.isoUtcTimestamps !== isoUtc) return;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }
 
 const STATUS_TEXT: Record<Key['status'], string> = { active: 'Active', revoked: 'Revoked', expired: 'Expired' };
@@ -388,7 +407,7 @@ function wire(): void {
   $('iso-utc').addEventListener('change', async (e) => {
     const box = e.currentTarget as HTMLInputElement;
     if (!(await patchSettings({ isoUtcTimestamps: box.checked }, 'iso-utc-error', 'iso-utc-saved'))) box.checked = !box.checked;
-    else await loadKeys();
+    else await reloadKeysUntilFormat(box.checked);
   });
   $('header-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -407,11 +426,13 @@ function wire(): void {
 
 async function start(): Promise<void> {
   wire();
-  const fragmentToken = takeTokenFromFragment();
+  // Taken before anything else, so the code or token leaves the address bar at once.
+  const fragment = takeSignInFromFragment();
   session.config = (await (await fetch('/console/config.json')).json()) as ConsoleConfig;
   const auth = session.config.auth;
   try {
-    const token = fragmentToken ?? (auth.mode === 'oidc' ? await completeOidcSignIn(auth) : null);
+    const fromFragment = fragment?.kind === 'code' ? await exchangeSignInCode(fragment.code) : fragment?.kind === 'token' ? fragment.token : null;
+    const token = fromFragment ?? (auth.mode === 'oidc' ? await completeOidcSignIn(auth) : null);
     if (token) return await signIn(token);
   } catch (error) {
     return renderSignIn(errorText(error));

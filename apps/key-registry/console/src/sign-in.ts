@@ -1,3 +1,5 @@
+import { assertStateMatches, assertTokenEndpointAllowed, authorizationUrl, codeChallengeS256, FragmentSignIn, randomString, signInFromFragment } from './oidc-pkce.js';
+
 /** What `/console/config.json` tells the page (served by the registry from its configuration). */
 export type ConsoleConfig = Readonly<{
   settingsUrl: string;
@@ -8,9 +10,6 @@ export type Claims = Readonly<{ org: string; email: string; roles: string[]; exp
 
 const PKCE_ITEM = 'keywarden.console.pkce';
 
-const base64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-const randomString = (size: number): string => base64url(crypto.getRandomValues(new Uint8Array(size)));
-
 /** Only for showing who is signed in and which controls apply; the API decides access. */
 export function claimsOf(token: string): Claims {
   const part = token.split('.')[1] ?? '';
@@ -18,12 +17,27 @@ export function claimsOf(token: string): Claims {
   return { org: String(json.org ?? ''), email: String(json.email ?? ''), roles: Array.isArray(json.roles) ? json.roles.map(String) : [], exp: json.exp };
 }
 
-/** The development sign-in link `/console#token=…`: taken once, then wiped from the address bar and history. */
-export function takeTokenFromFragment(): string | null {
-  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (!match) return null;
-  history.replaceState(null, '', location.pathname + location.search);
-  return decodeURIComponent(match[1]);
+/**
+ * The development sign-in fragment, `#signin=<one-time code>` (the link `npm start` prints) or
+ * `#token=<admin token>`: taken once, then wiped from the address bar and the history entry.
+ */
+export function takeSignInFromFragment(): FragmentSignIn | null {
+  const found = signInFromFragment(location.hash);
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  return found;
+}
+
+/** Trades the link's one-time code for an admin token (kept in memory by the caller). */
+export async function exchangeSignInCode(code: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch('/console/sign-in', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) });
+  } catch {
+    throw new Error('the registry could not be reached; check that npm start is running');
+  }
+  const body = (await res.json().catch(() => ({}))) as { token?: unknown; message?: unknown };
+  if (!res.ok || typeof body.token !== 'string') throw new Error(typeof body.message === 'string' ? body.message : `the sign-in answered ${res.status}`);
+  return body.token;
 }
 
 type Discovery = { issuer: string; authorization_endpoint: string; token_endpoint: string };
@@ -44,21 +58,11 @@ export async function beginOidcSignIn(auth: Extract<ConsoleConfig['auth'], { mod
   const doc = await discover(auth.issuer);
   const verifier = randomString(32);
   const state = randomString(16);
-  const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+  const challenge = await codeChallengeS256(verifier);
   // The verifier must outlive the redirect; it is no token, only proof for this one exchange,
   // and it is removed on return. The token itself stays in memory.
   sessionStorage.setItem(PKCE_ITEM, JSON.stringify({ verifier, state }));
-  const url = new URL(doc.authorization_endpoint);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: auth.clientId,
-    redirect_uri: redirectUri(),
-    scope: auth.scope,
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  }).toString();
-  location.assign(url.toString());
+  location.assign(authorizationUrl(doc.authorization_endpoint, { clientId: auth.clientId, redirectUri: redirectUri(), scope: auth.scope, state, codeChallenge: challenge }));
 }
 
 /** Back from the identity provider with `?code&state`: exchanges the code for the access token. */
@@ -70,12 +74,13 @@ export async function completeOidcSignIn(auth: Extract<ConsoleConfig['auth'], { 
   history.replaceState(null, '', location.pathname);
   if (params.has('error')) throw new Error(params.get('error_description') ?? params.get('error') ?? 'sign-in refused');
   const pkce = saved ? (JSON.parse(saved) as { verifier: string; state: string }) : null;
-  if (!pkce || pkce.state !== params.get('state')) throw new Error('this sign-in answer does not belong to this browser tab; sign in again');
+  assertStateMatches(pkce?.state, params.get('state'));
   const doc = await discover(auth.issuer);
+  assertTokenEndpointAllowed(auth.issuer, doc.token_endpoint);
   const res = await fetch(doc.token_endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code') ?? '', redirect_uri: redirectUri(), client_id: auth.clientId, code_verifier: pkce.verifier }),
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code') ?? '', redirect_uri: redirectUri(), client_id: auth.clientId, code_verifier: pkce!.verifier }),
   });
   const body = (await res.json().catch(() => ({}))) as { access_token?: string; error_description?: string; error?: string };
   if (!res.ok || !body.access_token) throw new Error(body.error_description ?? body.error ?? `the token endpoint answered ${res.status}`);

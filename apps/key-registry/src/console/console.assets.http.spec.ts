@@ -34,6 +34,20 @@ describe('the admin console assets on the registry', () => {
     await registry.get('/console/nothing-here.js').expect(404);
   });
 
+  it('in OIDC mode lets the page connect to the issuer origin only, not to every https: origin', async () => {
+    const oidc = new EmbeddedHarness({ env: { SETTINGS_PUBLIC_URL: 'https://settings.example.test/', AUTH_JWKS_URL: 'https://keys.example.test/jwks', AUTH_ISSUER: 'https://id.example.test/realms/acme' } });
+    try {
+      await oidc.start(startKeyRegistry);
+      const res = await request(oidc.url('key-registry')).get('/console').expect(200);
+      const connect = /connect-src ([^;]*);/.exec(res.headers['content-security-policy'])?.[1];
+      expect(connect).toBe("'self' https://settings.example.test https://id.example.test");
+      const config = await request(oidc.url('key-registry')).get('/console/config.json').expect(200);
+      expect(config.body.auth).toEqual({ mode: 'oidc', issuer: 'https://id.example.test/realms/acme', clientId: 'keywarden-console', scope: 'openid email' });
+    } finally {
+      await oidc.stop();
+    }
+  });
+
   it('refuses a bad SETTINGS_PUBLIC_URL or OIDC client id at start, naming the variable', () => {
     expect(() => loadConfig({ SETTINGS_PUBLIC_URL: 'ftp://x' })).toThrow(/SETTINGS_PUBLIC_URL/);
     expect(() => loadConfig({ CONSOLE_OIDC_CLIENT_ID: 'has space' })).toThrow(/CONSOLE_OIDC_CLIENT_ID/);
