@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DAY_MS } from '@keywarden/clock';
 import { keyRingStream } from '@keywarden/contracts';
 import { decodeJwtPayload, EmbeddedHarness } from '../../../test/support/embedded-harness';
+import { eventBlobs, expectNoSecretIn, logBlobs, SecretSet } from '../../../test/support/secret-scan';
 import { waitFor } from '../../../test/support/wait-for';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
 import { startKeyRegistry } from './key-registry.service';
@@ -325,6 +326,9 @@ describe('key-registry HTTP API', () => {
           expect(events).not.toContain(s);
         }
         expect(harness.logs.lines.length).toBeGreaterThan(0);
+        // Also the key material, and every event's type and metadata (the all-in-one at trace: apps/keywarden/src/secrets-never-leak.http.spec.ts).
+        const secrets = new SecretSet().addSecret(issued.secret).addSecret(revoked.secret).addLocalKeyMaterial(harness.dataDir);
+        expectNoSecretIn(secrets, [...logBlobs(harness.logs.lines), ...eventBlobs(await store.readAll())]);
       } finally {
         await store.close();
       }
