@@ -1,6 +1,6 @@
 import { loadConfig } from '@keywarden/config';
 import { rebuildActiveKeyCache } from '@keywarden/key-cache';
-import { Infrastructure } from '@keywarden/platform';
+import { Infrastructure, replayProgressBar } from '@keywarden/platform';
 
 /**
  * `npm run cache:rebuild`: rewrites the active-key cache (REDIS_URL) from the event store.
@@ -12,10 +12,10 @@ async function main(): Promise<void> {
   const infra = new Infrastructure(config, 'cache-rebuild');
   try {
     const started = Date.now();
-    const report = await rebuildActiveKeyCache(infra.eventStore(), await infra.activeKeyCache(), infra.clock.now(), {
-      onProgress: (events) => process.stderr.write(`\rreplayed ${events} events`),
-    });
-    process.stderr.write('\n');
+    const store = infra.eventStore();
+    const shown = replayProgressBar('replaying', await store.headPosition());
+    const report = await rebuildActiveKeyCache(store, await infra.activeKeyCache(), infra.clock.now(), { onProgress: shown.tick });
+    shown.done();
     process.stdout.write(`${JSON.stringify({ ...report, seconds: (Date.now() - started) / 1000 })}\n`);
   } finally {
     await infra.close();

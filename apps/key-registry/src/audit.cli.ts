@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@keywarden/config';
 import { DateTimeStyle, keyRingStream, ORG_ID_PATTERN } from '@keywarden/contracts';
-import { Infrastructure } from '@keywarden/platform';
+import { Infrastructure, replayProgressBar } from '@keywarden/platform';
 import { visibleKeys } from './domain/key-ring.decider';
 import { toKeyView } from './key-ring/key.view';
 import { AuditEntry, toAuditEntry } from './queries/audit/audit-entry';
@@ -18,21 +18,6 @@ const USAGE = `usage: npm run audit -- [--org <id>] [--from <instant>] [--to <in
 const STYLE: DateTimeStyle = 'iso-utc-z';
 
 class UsageError extends Error {}
-
-/** Progress of long replays on stderr, so stdout stays the report (and valid JSON with --json). */
-function progress(label: string): { tick: (n: number) => void; done: () => void } {
-  let shown = false;
-  const tty = process.stderr.isTTY;
-  return {
-    tick: (n) => {
-      shown = true;
-      process.stderr.write(tty ? `\r${label}: ${n.toLocaleString('en')} events` : `${label}: ${n} events\n`);
-    },
-    done: () => {
-      if (shown && tty) process.stderr.write('\n');
-    },
-  };
-}
 
 function table(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
   const cells = rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
@@ -113,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const store = infra.eventStore();
     if (values['verify-chain']) {
-      const shown = progress('verifying the chain');
+      const shown = replayProgressBar('verifying the chain', await store.headPosition());
       const report = await verifyKeyRingChains(store, { orgStream: orgId && keyRingStream(orgId), onProgress: shown.tick });
       shown.done();
       const brk = report.firstBreak;
@@ -134,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       if (!config.redisUrl) throw new UsageError('--verify-cache needs REDIS_URL: the embedded in-memory cache lives inside the running service');
       const cache = await infra.activeKeyCache();
       const now = infra.clock.now();
-      const shown = progress('replaying');
+      const shown = replayProgressBar('replaying', await store.headPosition());
       const report = await findCacheDrift(store, cache, now, { orgId, onProgress: shown.tick });
       shown.done();
       const repaired = values.repair && report.differences.length > 0 ? await repairCacheDrift(store, cache, report, now) : { organisations: 0, orphans: 0 };
@@ -152,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
       return after.differences.length === 0 ? 0 : 1;
     }
 
-    const shown = progress('replaying');
+    const shown = replayProgressBar('replaying', await store.headPosition());
     const { orgs, events } = await replayAudit(store, { orgId, ...window, onProgress: shown.tick });
     shown.done();
     const views = [...orgs.values()].map((org) => ({ orgId: org.orgId, ...present(org, window.at) }));

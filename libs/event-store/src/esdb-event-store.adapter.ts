@@ -114,6 +114,18 @@ export class EventStoreDbStore implements EventStore {
     return undefined;
   }
 
+  /** The commit position at the end of $all (system events included: an upper bound for a progress bar). */
+  async headPosition(): Promise<bigint> {
+    try {
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })) {
+        return usablePosition(resolved.event?.position?.commit ?? resolved.commitPosition) ?? 0n;
+      }
+    } catch (error) {
+      throw unavailableOr(error);
+    }
+    return 0n;
+  }
+
   async readAll(options: { fromPosition?: bigint; limit?: number; streamPrefix?: string } = {}): Promise<RecordedEvent[]> {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const events: RecordedEvent[] = [];

@@ -44,12 +44,20 @@ export type SubscribeOptions = Readonly<{
   onError?: (error: Error) => void;
 }>;
 
+/** Called by a long replay after each page: events so far, and the position of the last one read. */
+export type ReplayProgress = (eventsReplayed: number, position: bigint) => void;
+
 export interface EventStore {
   appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
   /** The stream's events in order; an empty array when the stream does not exist. */
   readStream(streamId: string): Promise<RecordedEvent[]>;
   /** The stream's latest event, undefined when the stream does not exist; cheap on long streams. */
   readLastEvent(streamId: string): Promise<RecordedEvent | undefined>;
+  /**
+   * The position of the latest recorded event (0n when nothing is recorded): where a replay that
+   * starts now will end, so a long one can show how far it has come.
+   */
+  headPosition(): Promise<bigint>;
   /** Up to `limit` events strictly after `fromPosition` (undefined = from the start), in order. */
   readAll(options?: { fromPosition?: bigint; limit?: number; streamPrefix?: string }): Promise<RecordedEvent[]>;
   /**

@@ -116,6 +116,10 @@ export class SqliteEventStore implements EventStore {
     return row && toRecordedEvent(row);
   }
 
+  async headPosition(): Promise<bigint> {
+    return unavailableOnIo(() => this.statements.head.get() as bigint);
+  }
+
   async readAll(options: { fromPosition?: bigint; limit?: number; streamPrefix?: string } = {}): Promise<RecordedEvent[]> {
     return unavailableOnIo(() => this.readRange(options.fromPosition ?? 0n, MAX_POSITION, options.streamPrefix, options.limit));
   }

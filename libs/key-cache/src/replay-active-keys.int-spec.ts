@@ -86,6 +86,7 @@ describe('rebuilding the active-key cache while the projection applies events', 
     return {
       appendToStream: (...args) => store.appendToStream(...args),
       readLastEvent: (streamId) => store.readLastEvent(streamId),
+      headPosition: () => store.headPosition(),
       subscribeToAll: (...args) => store.subscribeToAll(...args),
       close: async () => undefined,
       readAll: async (options) => {

@@ -1,5 +1,5 @@
 import { KEY_RING_STREAM_PREFIX, keyRingStream, orgIdOfStream, parseKeyRingEvent } from '@keywarden/contracts';
-import type { EventStore, RecordedEvent } from '@keywarden/event-store';
+import type { EventStore, RecordedEvent, ReplayProgress } from '@keywarden/event-store';
 import { acceptsAt, ActiveKeyCache, CachedKey, OrgSnapshot } from './active-key-cache.port';
 import { projectKeyEvent } from './active-key.projection';
 
@@ -7,7 +7,7 @@ export type ReplayOptions = Readonly<{
   /** Events read per page. @default 1000 */
   batchSize?: number;
   /** Called after each page with the number of events replayed so far. */
-  onProgress?: (eventsReplayed: number) => void;
+  onProgress?: ReplayProgress;
 }>;
 
 type Ring = { revision: number; keys: Map<string, CachedKey> };
@@ -51,7 +51,7 @@ export async function replayActiveKeys(store: EventStore, now: Date, options: Re
     }
     events += page.length;
     fromPosition = page[page.length - 1].position;
-    options.onProgress?.(events);
+    options.onProgress?.(events, fromPosition);
     if (page.length < batchSize) break;
   }
   const nowMs = now.getTime();

@@ -10,3 +10,4 @@ export * from './ops/ops.module';
 export * from './ops/ops-http.server';
 export * from './ops/health-listener';
 export * from './core-providers';
+export * from './replay-progress';

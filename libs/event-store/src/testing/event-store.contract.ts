@@ -203,6 +203,18 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
       });
     });
 
+    describe('headPosition', () => {
+      it('is the position of the latest recorded event, which no readAll goes past', async () => {
+        const before = await store.headPosition();
+        const stream = uniqueName('contract');
+        const appended = await store.appendToStream(stream, [newEvent('A'), newEvent('B')], 'no_stream');
+        const head = await store.headPosition();
+        expect(head).toBeGreaterThan(before);
+        expect(head).toBeGreaterThanOrEqual(appended.position);
+        expect(await store.readAll({ fromPosition: head })).toEqual([]);
+      });
+    });
+
     describe('readAll', () => {
       it('reads strictly after a position, in position order, with a limit and a stream prefix', async () => {
         const prefix = uniqueName('contract');

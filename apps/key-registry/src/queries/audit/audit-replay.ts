@@ -1,5 +1,5 @@
 import { Actor, KEY_RING_STREAM_PREFIX, KeyRingEvent, keyRingStream, orgIdOfStream, parseKeyRingEvent, SCHEDULER_ACTOR } from '@keywarden/contracts';
-import type { EventStore, RecordedEvent } from '@keywarden/event-store';
+import type { EventStore, RecordedEvent, ReplayProgress } from '@keywarden/event-store';
 import { evolve, initialState, KeyRing } from '../../domain/key-ring.decider';
 
 /** One key-ring event as the audit sees it, before the organisation's date-time format is applied. */
@@ -34,7 +34,7 @@ export type AuditReplayOptions = Readonly<{
   at?: Date;
   /** Events read per page when replaying every organisation. @default 1000 */
   batchSize?: number;
-  onProgress?: (eventsReplayed: number) => void;
+  onProgress?: ReplayProgress;
 }>;
 
 /** The instant an event happened: the time the decision was taken, as recorded in its data. */
@@ -104,7 +104,7 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
     const orgId = options.orgId;
     for (const recorded of await store.readStream(keyRingStream(orgId))) visit(recorded, orgId);
     events = orgs.get(orgId)?.records.length ?? 0;
-    options.onProgress?.(events);
+    options.onProgress?.(events, orgs.get(orgId)?.records.at(-1)?.position ?? 0n);
     return { orgs, events };
   }
 
@@ -116,7 +116,7 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
     for (const recorded of page) visit(recorded, orgIdOfStream(recorded.streamId) as string);
     events += page.length;
     fromPosition = page[page.length - 1].position;
-    options.onProgress?.(events);
+    options.onProgress?.(events, fromPosition);
     if (page.length < batchSize) break;
   }
   return { orgs, events };

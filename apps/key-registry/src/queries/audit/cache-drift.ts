@@ -1,4 +1,4 @@
-import type { EventStore } from '@keywarden/event-store';
+import type { EventStore, ReplayProgress } from '@keywarden/event-store';
 import { acceptsAt, ActiveKeyCache, CachedKey, OrgSnapshot, reconcileOrgs, replayActiveKeys } from '@keywarden/key-cache';
 
 export type CacheDifference = Readonly<
@@ -42,7 +42,7 @@ export async function findCacheDrift(
   store: EventStore,
   cache: ActiveKeyCache,
   now: Date,
-  options: Readonly<{ orgId?: string; onProgress?: (events: number) => void }> = {},
+  options: Readonly<{ orgId?: string; onProgress?: ReplayProgress }> = {},
 ): Promise<DriftReport> {
   const replay = await replayActiveKeys(store, now, { onProgress: options.onProgress });
   const wanted = (orgId: string): boolean => options.orgId === undefined || orgId === options.orgId;

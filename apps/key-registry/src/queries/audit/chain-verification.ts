@@ -1,5 +1,5 @@
 import { KEY_RING_STREAM_PREFIX } from '@keywarden/contracts';
-import type { EventStore } from '@keywarden/event-store';
+import type { EventStore, ReplayProgress } from '@keywarden/event-store';
 import { CHAIN_GENESIS, chainOf, chainValue } from '../../key-ring/event-chain';
 
 export type ChainBreak = Readonly<{
@@ -20,7 +20,7 @@ export type ChainReport = Readonly<{ events: number; streams: number; firstBreak
  */
 export async function verifyKeyRingChains(
   store: EventStore,
-  options: Readonly<{ orgStream?: string; batchSize?: number; onProgress?: (events: number) => void }> = {},
+  options: Readonly<{ orgStream?: string; batchSize?: number; onProgress?: ReplayProgress }> = {},
 ): Promise<ChainReport> {
   const heads = new Map<string, string>();
   const batchSize = options.batchSize ?? 1_000;
@@ -47,7 +47,7 @@ export async function verifyKeyRingChains(
       heads.set(recorded.streamId, found);
     }
     fromPosition = page[page.length - 1].position;
-    options.onProgress?.(events);
+    options.onProgress?.(events, fromPosition);
     if (options.orgStream || page.length < batchSize) break;
   }
   return { events, streams: heads.size, firstBreak: null };
