@@ -77,8 +77,8 @@ const gatewayProviders: Provider[] = [
   },
   {
     provide: OrgSettingsSnapshot,
-    inject: [ORG_SETTINGS_READER, EDGE_LOGGER],
-    useFactory: (reader: OrgSettingsReader, logger: Logger) => new OrgSettingsSnapshot(reader, logger),
+    inject: [ORG_SETTINGS_READER],
+    useFactory: (reader: OrgSettingsReader) => new OrgSettingsSnapshot(reader),
   },
   {
     provide: UsageRecorder,

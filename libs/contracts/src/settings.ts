@@ -25,12 +25,22 @@ export const DEFAULT_SETTINGS: OrgSettings = {
 /** How a service learns an organisation's settings: defaults until the settings service says otherwise. */
 export interface OrgSettingsReader {
   get(orgId: string): Promise<OrgSettings>;
+  /**
+   * The same, synchronously, from what this process has received (the defaults for an organisation
+   * it has none for), for a per-request hot path. A change replaces the object: its identity says
+   * whether anything changed.
+   */
+  current(orgId: string): OrgSettings;
 }
 
 export const ORG_SETTINGS_READER = Symbol('ORG_SETTINGS_READER');
 
 export class DefaultOrgSettingsReader implements OrgSettingsReader {
   async get(): Promise<OrgSettings> {
+    return DEFAULT_SETTINGS;
+  }
+
+  current(): OrgSettings {
     return DEFAULT_SETTINGS;
   }
 }

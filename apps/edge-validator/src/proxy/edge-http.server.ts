@@ -143,17 +143,12 @@ export class EdgeHttpServer {
       return;
     }
     const orgId = verdict.secret.orgId;
-    const settings = this.deps.settings.get(orgId);
-    if (settings instanceof Promise) {
-      settings
-        .then((s) => this.respond(req, res, verdict, s, url, nowMs, startedAt, expectsContinue))
-        .catch((error: unknown) => this.failed(req, res, error, url, startedAt, DEFAULT_EDGE_SETTINGS, orgId));
-    } else {
-      try {
-        this.respond(req, res, verdict, settings, url, nowMs, startedAt, expectsContinue);
-      } catch (error) {
-        this.failed(req, res, error, url, startedAt, settings, orgId);
-      }
+    let settings = DEFAULT_EDGE_SETTINGS;
+    try {
+      settings = this.deps.settings.get(orgId);
+      this.respond(req, res, verdict, settings, url, nowMs, startedAt, expectsContinue);
+    } catch (error) {
+      this.failed(req, res, error, url, startedAt, settings, orgId);
     }
   }
 

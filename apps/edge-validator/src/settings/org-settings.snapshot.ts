@@ -1,6 +1,3 @@
-import { LRUCache } from 'lru-cache';
-import type { Logger } from 'pino';
-import { performance } from 'node:perf_hooks';
 import { DEFAULT_SETTINGS, OrgSettings, OrgSettingsReader } from '@keywarden/contracts';
 
 /** What the edge needs of an organisation's settings, prepared once per change. */
@@ -21,48 +18,24 @@ const prepare = (s: OrgSettings): EdgeOrgSettings => ({
 
 export const DEFAULT_EDGE_SETTINGS = prepare(DEFAULT_SETTINGS);
 
-type Held = { settings: EdgeOrgSettings; readAtMs: number; refreshing: boolean };
-
 /**
- * Re-read at most this often per organisation: a changed setting applies within about a second.
- * Real (monotonic) time, not the Clock port: this is a refresh period, not a decision about keys.
- */
-const REFRESH_MS = 1000;
-const MAX_ORGS = 100_000;
-
-/**
- * The organisations' settings as the request path needs them: synchronously, from memory. The
- * OrgSettingsReader port is asked on an organisation's first request (which waits for it) and then
- * in the background at most once a second, so a settings change applies within about a second and
- * no request waits for it. A reader failure keeps the last known settings (the defaults for an
- * organisation never read): the edge works with no settings at all.
+ * The organisations' settings as the request path needs them: synchronously, from the reader's
+ * memory (the compacted settings topic it follows), prepared once per settings value. The reader
+ * replaces an organisation's object on every change, so a change applies to the next request, and
+ * an organisation with no settings of its own shares the prepared defaults: no per-organisation
+ * state here, however many organisations call.
  */
 export class OrgSettingsSnapshot {
-  private readonly held = new LRUCache<string, Held>({ max: MAX_ORGS });
+  private readonly prepared = new WeakMap<OrgSettings, EdgeOrgSettings>();
 
-  constructor(
-    private readonly reader: OrgSettingsReader,
-    private readonly logger: Logger,
-  ) {}
-
-  get(orgId: string): EdgeOrgSettings | Promise<EdgeOrgSettings> {
-    const held = this.held.get(orgId);
-    if (held === undefined) return this.read(orgId, null);
-    if (!held.refreshing && performance.now() - held.readAtMs >= REFRESH_MS) {
-      held.refreshing = true;
-      void this.read(orgId, held);
-    }
-    return held.settings;
+  constructor(private readonly reader: OrgSettingsReader) {
+    this.prepared.set(DEFAULT_SETTINGS, DEFAULT_EDGE_SETTINGS);
   }
 
-  private async read(orgId: string, held: Held | null): Promise<EdgeOrgSettings> {
-    let settings = held?.settings ?? DEFAULT_EDGE_SETTINGS;
-    try {
-      settings = prepare(await this.reader.get(orgId));
-    } catch (error) {
-      this.logger.warn({ err: error, orgId }, 'organisation settings could not be read: using the last known (or default) settings');
-    }
-    this.held.set(orgId, { settings, readAtMs: performance.now(), refreshing: false });
-    return settings;
+  get(orgId: string): EdgeOrgSettings {
+    const settings = this.reader.current(orgId);
+    let edge = this.prepared.get(settings);
+    if (edge === undefined) this.prepared.set(settings, (edge = prepare(settings)));
+    return edge;
   }
 }

@@ -51,7 +51,10 @@ class World {
   private readonly stores: EventStore[] = [this.store];
 
   scheduler(store: EventStore = this.store): LifecycleScheduler {
-    const settings = { get: async (orgId: string): Promise<OrgSettings> => ({ ...DEFAULT_SETTINGS, ...this.settings.get(orgId) }) };
+    const settings = {
+      get: async (orgId: string): Promise<OrgSettings> => ({ ...DEFAULT_SETTINGS, ...this.settings.get(orgId) }),
+      current: (orgId: string): OrgSettings => ({ ...DEFAULT_SETTINGS, ...this.settings.get(orgId) }),
+    };
     const usage: KeyUsageReader = {
       lastUsedAt: async (_orgId, keyIds) => new Map(keyIds.filter((k) => this.lastUsed.has(k)).map((k) => [k, this.lastUsed.get(k)!])),
     };
