@@ -37,6 +37,11 @@ export class SmtpTestServer {
   readonly messages: ReceivedMail[] = [];
   /** How many messages were refused by `rejectWith`. */
   rejected = 0;
+  /**
+   * Called with each message once it is stored, before the server answers 250: the sender is still
+   * waiting for the reply, so a test acts at the exact moment "received, not yet acknowledged".
+   */
+  onReceived: ((mail: ReceivedMail) => void | Promise<void>) | undefined;
   private rejection: (SmtpRejection & { remaining: number }) | undefined;
   private server: SMTPServer | undefined;
   private address: AddressInfo | undefined;
@@ -138,8 +143,9 @@ export class SmtpTestServer {
             raw,
             receivedAt: new Date(),
           });
-          callback(null, 'Message accepted');
+          return this.onReceived?.(this.messages[this.messages.length - 1]);
         })
+        .then(() => callback(null, 'Message accepted'))
         .catch((e: Error) => callback(e));
     });
   }
