@@ -4,7 +4,7 @@ import { KeyRingEvent, keyRingStream, parseKeyRingEvent } from '@keywarden/contr
 import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@keywarden/event-store';
 import { currentRequestId } from '@keywarden/observability';
 import { decide, fold, KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
-import { CHAIN_GENESIS, chainOf, chainValue } from './event-chain';
+import { CHAIN_GENESIS, CHAIN_VERSION, chainOf, chainValue } from './event-chain';
 
 /** `chain`: the last event's chain value, which the next appended event hashes over. */
 export type LoadedKeyRing = Readonly<{ ring: KeyRing; revision: bigint | 'no_stream'; chain: string }>;
@@ -46,19 +46,15 @@ export class KeyRingRepository {
     const causationId = randomUUID();
     let previous = chain;
     const chained = events.map((event) => {
-      previous = chainValue(previous, event.type, event.data);
-      return { event, chain: previous };
+      const metadata = { schemaVersion: 1, chainVersion: CHAIN_VERSION, requestId, causationId, command: command.type };
+      previous = chainValue(previous, event.type, event.data, metadata);
+      return { event, metadata: { ...metadata, chain: previous } };
     });
     try {
       // The expected revision also guards the chain: a concurrent append would have moved its head.
       const appended = await this.store.appendToStream(
         keyRingStream(orgId),
-        chained.map(({ event, chain: value }) => ({
-          eventId: randomUUID(),
-          type: event.type,
-          data: event.data,
-          metadata: { schemaVersion: 1, requestId, causationId, command: command.type, chain: value },
-        })),
+        chained.map(({ event, metadata }) => ({ eventId: randomUUID(), type: event.type, data: event.data, metadata })),
         revision,
       );
       return { events, ring: fold(events, ring), revision: appended.nextExpectedRevision };

@@ -139,6 +139,21 @@ describe('audit by event replay', () => {
     expect((await verifyKeyRingChains(harness.infra.eventStore())).firstBreak?.position).toBe(BigInt(row.position));
   });
 
+  it('detects an edit of the request id the audit shows for a change, not only of its data', async () => {
+    await api.post(`/v1/orgs/${org}/keys`).set(auth).set('X-Customer-Request-Id', 'the-real-call').send({}).expect(201);
+    const stream = keyRingStream(org);
+    expect((await verifyKeyRingChains(harness.infra.eventStore(), { orgStream: stream })).firstBreak).toBeNull();
+    expect((await audit()).events[0].requestId).toBe('the-real-call');
+
+    const db = new Database(join(harness.dataDir, 'events.sqlite'));
+    const row = db.prepare('SELECT position, metadata FROM events WHERE stream_id = ? AND revision = 0').get(stream) as { position: number; metadata: string };
+    const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+    db.prepare('UPDATE events SET metadata = ? WHERE position = ?').run(JSON.stringify({ ...metadata, requestId: 'someone-elses-call' }), row.position);
+    db.close();
+
+    expect((await verifyKeyRingChains(harness.infra.eventStore(), { orgStream: stream })).firstBreak?.position).toBe(BigInt(row.position));
+  });
+
   it('after KeyDeleted nobody can decrypt the key material of the old KeyIssued event, while the audit keeps its history', async () => {
     const issued = (await api.post(`/v1/orgs/${org}/keys`).set(auth).send({}).expect(201)).body.key;
     const { vault } = harness.infra.keyMaterial();

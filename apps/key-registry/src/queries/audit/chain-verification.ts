@@ -1,12 +1,12 @@
 import { KEY_RING_STREAM_PREFIX } from '@keywarden/contracts';
 import type { EventStore, ReplayProgress } from '@keywarden/event-store';
-import { CHAIN_GENESIS, chainOf, chainValue } from '../../key-ring/event-chain';
+import { CHAIN_GENESIS, chainOf, expectedChainValue } from '../../key-ring/event-chain';
 
 export type ChainBreak = Readonly<{
   position: bigint;
   streamId: string;
   revision: bigint;
-  /** The chain value recomputed from the previous event and this one's type and data. */
+  /** The chain value recomputed from the previous event and this one (see expectedChainValue). */
   expected: string;
   /** What the stored event carries (null: no chain value at all). */
   found: string | null;
@@ -34,7 +34,7 @@ export async function verifyKeyRingChains(
       : await store.readAll({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX });
     if (page.length === 0) break;
     for (const recorded of page) {
-      const expected = chainValue(heads.get(recorded.streamId) ?? CHAIN_GENESIS, recorded.type, recorded.data);
+      const expected = expectedChainValue(heads.get(recorded.streamId) ?? CHAIN_GENESIS, recorded);
       const found = chainOf(recorded.metadata);
       events++;
       if (found !== expected) {
