@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '@keywarden/config';
-import { envelopeToHeaders, REVEAL_CODE_ISSUED_TYPE, revealCodeAad, RevealCodeIssued, Topics } from '@keywarden/contracts';
+import { Topics } from '@keywarden/contracts';
 import { Infrastructure } from '@keywarden/platform';
 import { DedicatedBroker } from '../support/dedicated-broker';
 import { ensureBuilt, ServiceProcess } from '../support/service-process';
 import { ReceivedMail, SmtpTestServer } from '../support/smtp-test-server';
+import { revealCodeMessage } from '../support/reveal-code-message';
 import { waitFor } from '../support/wait-for';
 
 // Issue 4: "a notifier killed after sending and before committing does not send it again", with a real
@@ -109,29 +110,9 @@ describe('a notifier process killed after sending a mail and before committing i
 
   /** A RevealCodeIssued on the notifications topic, sealed with the key material the processes share. */
   async function publishCode(): Promise<string> {
-    const material = infra!.keyMaterial();
-    const revealRequestId = `rvl_${randomUUID().replace(/-/g, '')}`;
-    const recipient = `admin@${org}.test`;
-    const now = Date.now();
-    const data: RevealCodeIssued = {
-      orgId: org,
-      keyId: 'key_0123456789abcdef0123',
-      keyHint: 'kw_…abcd',
-      revealRequestId,
-      recipient,
-      issuedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 600_000).toISOString(),
-      sealedCode: material.notificationBox.seal(String(100_000 + Math.floor(Math.random() * 900_000)), revealCodeAad({ orgId: org, revealRequestId, recipient })),
-    };
-    const id = randomUUID();
-    await infra!.messageBus().publish([
-      {
-        topic: Topics.notifications,
-        key: org,
-        value: JSON.stringify(data),
-        headers: envelopeToHeaders({ id, type: REVEAL_CODE_ISSUED_TYPE, source: 'test', schemaVersion: 1, orgId: org, time: data.issuedAt }),
-      },
-    ]);
+    const code = String(100_000 + Math.floor(Math.random() * 900_000));
+    const { id, message } = revealCodeMessage({ orgId: org, box: infra!.keyMaterial().notificationBox, code, issuedAt: new Date() });
+    await infra!.messageBus().publish([message]);
     return id;
   }
 

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DAY_MS } from '@keywarden/clock';
 import { loadConfig } from '@keywarden/config';
-import { deadLetterTopic, envelopeToHeaders, REVEAL_CODE_ISSUED_TYPE, revealCodeAad, RevealCodeIssued, Topics } from '@keywarden/contracts';
+import { deadLetterTopic, REVEAL_CODE_ISSUED_TYPE, Topics } from '@keywarden/contracts';
 import { DLQ_HEADERS, IncomingMessage, KafkaMessageBus, MessageBus } from '@keywarden/messaging';
 import { Infrastructure, RunningService } from '@keywarden/platform';
 import { decodeJwtPayload, EmbeddedHarness } from '../../../test/support/embedded-harness';
 import { expectNoSecretIn, logBlobs, messageBlobs, SecretSet } from '../../../test/support/secret-scan';
 import { ReceivedMail, SmtpTestServer } from '../../../test/support/smtp-test-server';
+import { revealCodeMessage } from '../../../test/support/reveal-code-message';
 import { waitFor } from '../../../test/support/wait-for';
 import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cache-projection.service';
 import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
@@ -189,29 +190,11 @@ describe('notifier and reveal on real Kafka, Redis and SMTP', () => {
     }
 
     async function publishCode(infra: Infrastructure, recipient = `admin@${org}.test`): Promise<string> {
-      const revealRequestId = `rvl_${randomUUID().replace(/-/g, '')}`;
       const code = String(100_000 + Math.floor(Math.random() * 900_000));
       secrets.addCode(code);
-      const data: RevealCodeIssued = {
-        orgId: org,
-        keyId: 'key_0123456789abcdef0123',
-        keyHint: 'kw_…abcd',
-        revealRequestId,
-        recipient,
-        issuedAt: harness.clock.now().toISOString(),
-        expiresAt: new Date(harness.clock.now().getTime() + 600_000).toISOString(),
-        sealedCode: infra.keyMaterial().notificationBox.seal(code, revealCodeAad({ orgId: org, revealRequestId, recipient })),
-      };
-      const id = randomUUID();
+      const { id, message } = revealCodeMessage({ orgId: org, box: infra.keyMaterial().notificationBox, code, issuedAt: harness.clock.now(), recipient });
       await infra.messageBus().ensureTopics([{ topic: Topics.notifications }]);
-      await infra.messageBus().publish([
-        {
-          topic: Topics.notifications,
-          key: org,
-          value: JSON.stringify(data),
-          headers: envelopeToHeaders({ id, type: REVEAL_CODE_ISSUED_TYPE, source: 'test', schemaVersion: 1, orgId: org, time: data.issuedAt }),
-        },
-      ]);
+      await infra.messageBus().publish([message]);
       return id;
     }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { deadLetterTopic, envelopeToHeaders, REVEAL_CODE_ISSUED_TYPE, revealCodeAad, RevealCodeIssued, Topics } from '@keywarden/contracts';
+import { deadLetterTopic, envelopeToHeaders, Topics } from '@keywarden/contracts';
 import { SealedBox } from '@keywarden/crypto';
-import { DLQ_HEADERS, IncomingMessage, InProcessMessageBus, OutgoingMessage } from '@keywarden/messaging';
+import { DLQ_HEADERS, IncomingMessage, InProcessMessageBus } from '@keywarden/messaging';
 import { EmbeddedHarness } from '../../../../test/support/embedded-harness';
+import { revealCodeMessage } from '../../../../test/support/reveal-code-message';
 import { waitFor } from '../../../../test/support/wait-for';
 import { MailDeliveryError, MailTransport, OutgoingMail, SentMail } from '../mail/mail-transport.port';
 import { startNotifier } from '../notifier.service';
@@ -49,29 +50,16 @@ describe('notification consumer', () => {
 
   const box = () => harness.infra.keyMaterial().notificationBox;
 
-  function revealCode(options: { code?: string; expiresAt?: string; recipient?: string; sealWith?: SealedBox; tamperRecipient?: string } = {}) {
-    const revealRequestId = `rvl_${randomUUID().replace(/-/g, '')}`;
-    const recipient = options.recipient ?? `admin@${org}.test`;
-    const sealed = (options.sealWith ?? box()).seal(options.code ?? '424242', revealCodeAad({ orgId: org, revealRequestId, recipient }));
-    const data: RevealCodeIssued = {
+  const revealCode = (options: { code?: string; expiresAt?: string; recipient?: string; sealWith?: SealedBox; tamperRecipient?: string } = {}) =>
+    revealCodeMessage({
       orgId: org,
-      keyId: 'key_0123456789abcdef0123',
-      keyHint: 'kw_…abcd',
-      revealRequestId,
-      recipient: options.tamperRecipient ?? recipient,
-      issuedAt: '2026-03-01T10:00:00.000Z',
-      expiresAt: options.expiresAt ?? '2026-03-01T10:10:00.000Z',
-      sealedCode: sealed,
-    };
-    const id = randomUUID();
-    const message: OutgoingMessage = {
-      topic: Topics.notifications,
-      key: org,
-      value: JSON.stringify(data),
-      headers: envelopeToHeaders({ id, type: REVEAL_CODE_ISSUED_TYPE, source: 'test', schemaVersion: 1, orgId: org, time: data.issuedAt }),
-    };
-    return { id, message, revealRequestId };
-  }
+      box: options.sealWith ?? box(),
+      code: options.code ?? '424242',
+      issuedAt: new Date('2026-03-01T10:00:00.000Z'),
+      ...(options.expiresAt ? { expiresAt: new Date(options.expiresAt) } : {}),
+      ...(options.recipient ? { recipient: options.recipient } : {}),
+      ...(options.tamperRecipient ? { deliverTo: options.tamperRecipient } : {}),
+    });
 
   const sentFor = (eventId: string) => transport.sent.filter((m) => m.headers['X-Keywarden-Event-Id'] === eventId);
   const deadLetters = (eventId: string): IncomingMessage[] =>
