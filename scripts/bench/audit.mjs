@@ -143,7 +143,6 @@ async function benchRebuild(dir) {
       await cache.clear();
       const replayOnly = await time(() => replayActiveKeys(store, NOW));
       const rebuild = await time(() => rebuildActiveKeyCache(store, cache, NOW));
-      process.stderr.write('\n');
       // Spot check: the first and the last organisation each hold their two accepted keys.
       const sampled = [(await cache.listOrg('bench-0')).length, (await cache.listOrg(`bench-${orgs - 1}`)).length];
       process.stdout.write(`\nRebuild of the active-key cache into Redis (${rebuild.result.keys.toLocaleString('en')} keys, ${rebuild.result.organisations.toLocaleString('en')} organisations, ${rebuild.result.events.toLocaleString('en')} events replayed)\n`);

@@ -314,7 +314,11 @@ export class KafkaMessageBus implements MessageBus {
     if (this.closed || this.subscriptions.size === 0) return [];
     const admin = await this.connectAdmin();
     const groups = new Map<string, Set<string>>();
-    for (const { groupId, topics } of this.subscriptions.values()) topics.forEach((t) => (groups.get(groupId) ?? groups.set(groupId, new Set()).get(groupId)!).add(t));
+    for (const { groupId, topics } of this.subscriptions.values()) {
+      const ofGroup = groups.get(groupId) ?? new Set<string>();
+      topics.forEach((topic) => ofGroup.add(topic));
+      groups.set(groupId, ofGroup);
+    }
     const lags: ConsumerLag[] = [];
     for (const [groupId, topics] of groups) {
       const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });

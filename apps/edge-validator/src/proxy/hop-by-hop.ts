@@ -15,11 +15,12 @@ import {
 const HOP_BY_HOP = HOP_BY_HOP_HEADERS;
 
 /**
- * Set by the edge itself from what it saw (the previous values are folded in where the syntax
- * allows): Host names the upstream, Expect is answered here, the forwarding fields are rebuilt.
- * Shared with the settings rule, which refuses these as a request-id header.
+ * Never copied from the caller, in one lookup per header: the hop-by-hop fields; those the edge
+ * sets itself from what it saw (Host names the upstream, Expect is answered here, the forwarding
+ * fields are rebuilt, earlier values folded in where the syntax allows); and the forwarding claims
+ * only a proxy may vouch for (Forwarded, X-Real-IP; other X-Forwarded-* by prefix below).
  */
-const REBUILT = PROXY_REBUILT_HEADERS;
+const NOT_FROM_CALLER: ReadonlySet<string> = new Set([...HOP_BY_HOP_HEADERS, ...PROXY_REBUILT_HEADERS, ...CALLER_FORWARDING_HEADERS]);
 
 /** Identity headers the edge sets itself: a caller must never be able to supply them. */
 export { IDENTITY_HEADER_PREFIX };
@@ -53,7 +54,7 @@ export function upstreamRequestHeaders(raw: readonly string[], policy: RequestHe
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || REBUILT.has(lower) || CALLER_FORWARDING_HEADERS.has(lower) || lower.startsWith(CALLER_FORWARDING_HEADER_PREFIX)) continue;
+    if (NOT_FROM_CALLER.has(lower) || lower.startsWith(CALLER_FORWARDING_HEADER_PREFIX)) continue;
     if (lower === 'authorization' && !policy.keepAuthorization) continue;
     if (lower.startsWith(IDENTITY_HEADER_PREFIX)) continue;
     if (named !== null && named.has(lower)) continue;
