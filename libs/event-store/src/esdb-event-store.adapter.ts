@@ -26,10 +26,14 @@ import {
 } from '@eventstore/db-client';
 import {
   AppendResult,
+  checkMetadataFields,
   EventStore,
   ExpectedRevision,
   NewEvent,
+  ReadAllOptions,
   RecordedEvent,
+  ReplayedEvent,
+  ReplayPageOptions,
   SubscribeOptions,
   Subscription,
   WrongExpectedRevisionError,
@@ -126,7 +130,20 @@ export class EventStoreDbStore implements EventStore {
     return 0n;
   }
 
-  async readAll(options: { fromPosition?: bigint; limit?: number; streamPrefix?: string } = {}): Promise<RecordedEvent[]> {
+  /** The client decodes every event whole anyway: a page of readAll with the asked metadata kept. */
+  async readReplayPage(options: ReplayPageOptions): Promise<ReplayedEvent[]> {
+    const fields = checkMetadataFields(options.metadataFields);
+    return (await this.readAll(options)).map(({ streamId, revision, position, type, data, metadata }) => ({
+      streamId,
+      revision,
+      position,
+      type,
+      data,
+      metadata: Object.fromEntries(fields.filter((field) => Object.hasOwn(metadata, field)).map((field) => [field, metadata[field]])),
+    }));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const events: RecordedEvent[] = [];
     let after = options.fromPosition;

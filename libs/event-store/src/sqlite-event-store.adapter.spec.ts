@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuplicateEventIdError, WrongExpectedRevisionError } from './event-store.port';
@@ -63,6 +64,24 @@ describe('SqliteEventStore', () => {
     expect(events.map((event) => event.data)).toEqual([{ n: 1 }, { n: 2 }]);
     expect(events[1].position).toBe(stored.position);
     expect(next.position).toBeGreaterThan(stored.position);
+  });
+
+  it('writes data and metadata as ASCII-only JSON text that reads back as the same values', async () => {
+    const path = join(temp.dir, 'events.db');
+    const data = { hint: 'kw_…abcd', name: 'Zoë 東京 😀', separators: '\u2028\u2029', control: '\u007f\u0080', quote: '"\\' };
+    const metadata = { actor: 'José', requestId: 'req-1' };
+    await open(path).appendToStream('s-1', [newEvent('A', data, metadata)], 'no_stream');
+
+    const raw = new Database(path, { readonly: true });
+    const row = raw.prepare('SELECT data, metadata FROM events').get() as { data: string; metadata: string };
+    raw.close();
+    expect(row.data).toMatch(/^[\x00-\x7f]*$/);
+    expect(row.metadata).toMatch(/^[\x00-\x7f]*$/);
+    expect(row.data).toContain('kw_\\u2026abcd');
+    const [event] = await open(path).readStream('s-1');
+    expect(event.data).toEqual(data);
+    expect(event.metadata).toEqual(metadata);
+    expect((await open(path).readReplayPage({ limit: 1, metadataFields: ['actor'] }))[0]).toMatchObject({ data, metadata: { actor: 'José' } });
   });
 
   it('works in memory', async () => {

@@ -89,10 +89,11 @@ describe('rebuilding the active-key cache while the projection applies events', 
       headPosition: () => store.headPosition(),
       subscribeToAll: (...args) => store.subscribeToAll(...args),
       close: async () => undefined,
-      readAll: async (options) => {
-        const page = await store.readAll(options);
+      readAll: (options) => store.readAll(options),
+      readReplayPage: async (options) => {
+        const page = await store.readReplayPage(options);
         // The last page: the replay has read everything the store held.
-        if (afterReplay && page.length < (options?.limit ?? Infinity)) {
+        if (afterReplay && page.length < options.limit) {
           const hook = afterReplay;
           afterReplay = undefined;
           await hook();

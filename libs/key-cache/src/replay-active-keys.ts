@@ -1,5 +1,5 @@
 import { KEY_RING_STREAM_PREFIX, keyRingStream, orgIdOfStream, parseKeyRingEvent } from '@keywarden/contracts';
-import type { EventStore, RecordedEvent, ReplayProgress } from '@keywarden/event-store';
+import type { EventStore, ReplayedEvent, ReplayProgress } from '@keywarden/event-store';
 import { acceptsAt, ActiveKeyCache, CachedKey, OrgSnapshot } from './active-key-cache.port';
 import { projectKeyEvent } from './active-key.projection';
 
@@ -13,7 +13,7 @@ export type ReplayOptions = Readonly<{
 type Ring = { revision: number; keys: Map<string, CachedKey> };
 
 /** Folds one recorded event of a ring into it; the same revision twice changes nothing. */
-function foldRecorded(ring: Ring, recorded: RecordedEvent): void {
+function foldRecorded(ring: Ring, recorded: ReplayedEvent): void {
   const revision = Number(recorded.revision);
   if (revision <= ring.revision) return;
   const event = parseKeyRingEvent(recorded.type, recorded.data);
@@ -41,7 +41,7 @@ export async function replayActiveKeys(store: EventStore, now: Date, options: Re
   let fromPosition: bigint | undefined;
   let events = 0;
   for (;;) {
-    const page = await store.readAll({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX });
+    const page = await store.readReplayPage({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX });
     if (page.length === 0) break;
     for (const recorded of page) {
       const orgId = orgIdOfStream(recorded.streamId)!;

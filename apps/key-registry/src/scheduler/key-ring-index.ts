@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { KEY_RING_STREAM_PREFIX, orgIdOfStream, parseKeyRingEvent } from '@keywarden/contracts';
-import { EVENT_STORE, EventStore, RecordedEvent } from '@keywarden/event-store';
+import { EVENT_STORE, EventStore, ReplayedEvent } from '@keywarden/event-store';
 import { evolve, initialState, KeyRing } from '../domain/key-ring.decider';
 import { SCHEDULER_LOGGER } from './scheduler.tokens';
 
@@ -9,8 +9,8 @@ const PAGE = 1_000;
 
 /**
  * The organisations that have a key ring, each with its folded state: what the scheduler walks at
- * every tick. Built from the store's `keyring-` streams (`readAll` with the prefix, page by page)
- * and brought up to date at the start of each tick by reading on from the last position seen, so
+ * every tick. Built from the store's `keyring-` streams (replay pages with the prefix) and
+ * brought up to date at the start of each tick by reading on from the last position seen, so
  * a tick costs one read of what changed since the previous one. The scheduler uses it only to
  * find candidates; every command is decided again on the ring as stored.
  */
@@ -32,7 +32,7 @@ export class KeyRingIndex {
     this.catchingUp ??= (async () => {
       try {
         for (;;) {
-          const page = await this.store.readAll({ fromPosition: this.position, limit: PAGE, streamPrefix: KEY_RING_STREAM_PREFIX });
+          const page = await this.store.readReplayPage({ fromPosition: this.position, limit: PAGE, streamPrefix: KEY_RING_STREAM_PREFIX });
           page.forEach((event) => this.apply(event));
           if (page.length < PAGE) return;
         }
@@ -48,7 +48,7 @@ export class KeyRingIndex {
     return [...this.rings];
   }
 
-  private apply(event: RecordedEvent): void {
+  private apply(event: ReplayedEvent): void {
     if (this.position !== undefined && event.position <= this.position) return;
     this.position = event.position;
     const orgId = orgIdOfStream(event.streamId);

@@ -243,6 +243,43 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
       });
     });
 
+    describe('readReplayPage', () => {
+      it('reads the same events as readAll, with only the metadata fields asked for', async () => {
+        const prefix = uniqueName('contract');
+        const first = newEvent('E0', { n: 0, text: 'kw_…abcd' }, { requestId: 'req-0', chain: 'c0', flags: { a: [1, true, null] } });
+        const second = newEvent('E1', { n: 1 }, { chain: 'c1', count: 7, empty: null });
+        const third = newEvent('E2', { n: 2 });
+        const start = await store.appendToStream(`${prefix}-a`, [first], 'no_stream');
+        await store.appendToStream(uniqueName('contract-other'), [newEvent('X')], 'no_stream');
+        await store.appendToStream(`${prefix}-b`, [second, third], 'no_stream');
+        const full = await store.readAll({ fromPosition: start.position - 1n, streamPrefix: prefix });
+        const without = ({ streamId, revision, position, type, data }: RecordedEvent) => ({ streamId, revision, position, type, data });
+
+        const bare = await store.readReplayPage({ fromPosition: start.position - 1n, streamPrefix: prefix, limit: 10 });
+        expect(bare).toEqual(full.map((event) => ({ ...without(event), metadata: {} })));
+
+        const picked = await store.readReplayPage({
+          fromPosition: start.position - 1n,
+          streamPrefix: prefix,
+          limit: 10,
+          metadataFields: ['requestId', 'flags', 'count', 'empty'],
+        });
+        expect(picked.map((event) => event.metadata)).toEqual([
+          { requestId: 'req-0', flags: { a: [1, true, null] } },
+          { count: 7, empty: null },
+          {},
+        ]);
+        expect(picked.map((event) => event.data)).toEqual([{ n: 0, text: 'kw_…abcd' }, { n: 1 }, { n: 2 }]);
+
+        const paged = await store.readReplayPage({ fromPosition: full[0].position, streamPrefix: prefix, limit: 1 });
+        expect(paged.map((event) => event.type)).toEqual(['E1']);
+      });
+
+      it('refuses a metadata field that is not a plain name', async () => {
+        await expect(store.readReplayPage({ limit: 1, metadataFields: ["x') OR 1=1 --"] })).rejects.toThrow(/not a plain name/);
+      });
+    });
+
     describe('subscribeToAll', () => {
       it('delivers the events after a checkpoint, then keeps delivering live appends', async () => {
         const prefix = uniqueName('contract');

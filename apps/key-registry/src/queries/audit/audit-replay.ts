@@ -1,5 +1,5 @@
 import { Actor, KEY_RING_STREAM_PREFIX, KeyRingEvent, keyRingStream, orgIdOfStream, parseKeyRingEvent, SCHEDULER_ACTOR } from '@keywarden/contracts';
-import type { EventStore, RecordedEvent, ReplayProgress } from '@keywarden/event-store';
+import type { EventStore, ReplayedEvent, ReplayProgress } from '@keywarden/event-store';
 import { evolve, initialState, KeyRing } from '../../domain/key-ring.decider';
 
 /** One key-ring event as the audit sees it, before the organisation's date-time format is applied. */
@@ -76,7 +76,7 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
   const atMs = options.at?.getTime();
   let events = 0;
 
-  const visit = (recorded: RecordedEvent, orgId: string): void => {
+  const visit = (recorded: ReplayedEvent, orgId: string): void => {
     const event = parseKeyRingEvent(recorded.type, recorded.data);
     let org = orgs.get(orgId);
     if (!org) {
@@ -111,7 +111,7 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
   const batchSize = options.batchSize ?? 1_000;
   let fromPosition: bigint | undefined;
   for (;;) {
-    const page = await store.readAll({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX });
+    const page = await store.readReplayPage({ fromPosition, limit: batchSize, streamPrefix: KEY_RING_STREAM_PREFIX, metadataFields: ['requestId'] });
     if (page.length === 0) break;
     for (const recorded of page) visit(recorded, orgIdOfStream(recorded.streamId) as string);
     events += page.length;
