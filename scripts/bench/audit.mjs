@@ -74,8 +74,8 @@ function generateStore(file, orgs) {
       ];
       // The metadata the registry records (key-ring.repository.ts), chained the same way: the
       // issue, then the revoke's two events from one command.
-      const commands = [['IssueKey', randomUUID(), randomUUID()]];
-      commands[2] = commands[1] = ['RevokeKey', randomUUID(), randomUUID()];
+      const revoke = ['RevokeKey', randomUUID(), randomUUID()];
+      const commands = [['IssueKey', randomUUID(), randomUUID()], revoke, revoke];
       let chain = '';
       events.forEach(([type, data], revision) => {
         const [command, requestId, causationId] = commands[revision];

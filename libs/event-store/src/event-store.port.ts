@@ -32,14 +32,7 @@ export type RecordedEvent = Readonly<{
  * An event as a long replay reads it: what a fold needs, and of its metadata only the fields the
  * caller named (absent fields left out). A `RecordedEvent` is one too.
  */
-export type ReplayedEvent = Readonly<{
-  streamId: string;
-  revision: bigint;
-  position: bigint;
-  type: string;
-  data: unknown;
-  metadata: Readonly<Record<string, unknown>>;
-}>;
+export type ReplayedEvent = Omit<RecordedEvent, 'eventId' | 'recordedAt'>;
 
 export type ReadAllOptions = Readonly<{
   /** Strictly after this position; undefined = from the start. */
@@ -99,7 +92,7 @@ export interface EventStore {
   /**
    * One page of a long replay (audit, cache rebuild): the events `readAll` returns, without the
    * event id, the recording time and the metadata fields not asked for. The embedded store then
-   * decodes about half of each row, which is most of a replay's cost.
+   * decodes less of each row, and decoding is about half of a replay's cost there.
    */
   readReplayPage(options: ReplayPageOptions): Promise<ReplayedEvent[]>;
   /**

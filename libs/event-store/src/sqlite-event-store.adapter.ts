@@ -201,7 +201,7 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * The replay read selects only the columns a fold reads, and each asked metadata field extracted
-   * by SQLite: turning a row's text into JavaScript strings is most of what a replay costs here.
+   * by SQLite: turning a row's text into JavaScript values is about half of what a replay costs.
    */
   private replayStatement(fields: readonly string[]): Database.Statement {
     const cacheKey = fields.join(',');

@@ -249,17 +249,19 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
         const first = newEvent('E0', { n: 0, text: 'kw_…abcd' }, { requestId: 'req-0', chain: 'c0', flags: { a: [1, true, null] } });
         const second = newEvent('E1', { n: 1 }, { chain: 'c1', count: 7, empty: null });
         const third = newEvent('E2', { n: 2 });
-        const start = await store.appendToStream(`${prefix}-a`, [first], 'no_stream');
+        const before = await store.headPosition();
+        await store.appendToStream(`${prefix}-a`, [first], 'no_stream');
         await store.appendToStream(uniqueName('contract-other'), [newEvent('X')], 'no_stream');
         await store.appendToStream(`${prefix}-b`, [second, third], 'no_stream');
-        const full = await store.readAll({ fromPosition: start.position - 1n, streamPrefix: prefix });
+        const full = await store.readAll({ fromPosition: before, streamPrefix: prefix });
         const without = ({ streamId, revision, position, type, data }: RecordedEvent) => ({ streamId, revision, position, type, data });
 
-        const bare = await store.readReplayPage({ fromPosition: start.position - 1n, streamPrefix: prefix, limit: 10 });
+        expect(full.map((event) => event.type)).toEqual(['E0', 'E1', 'E2']);
+        const bare = await store.readReplayPage({ fromPosition: before, streamPrefix: prefix, limit: 10 });
         expect(bare).toEqual(full.map((event) => ({ ...without(event), metadata: {} })));
 
         const picked = await store.readReplayPage({
-          fromPosition: start.position - 1n,
+          fromPosition: before,
           streamPrefix: prefix,
           limit: 10,
           metadataFields: ['requestId', 'flags', 'count', 'empty'],
