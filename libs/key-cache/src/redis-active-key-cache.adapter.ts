@@ -49,9 +49,24 @@ const RESTORE_ORG = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local revision = tonumber(ARGV[1])
 if revision < current and (ARGV[4] == '' or tonumber(ARGV[4]) ~= current) then return 0 end
+-- Multi-argument DEL and HSET, in slices (Lua's unpack has a stack limit): a rebuild runs this
+-- once per organisation, and each call is a good part of its cost.
+local function call_sliced(command, key, args)
+  for first = 1, #args, 200 do
+    if key then
+      redis.call(command, key, unpack(args, first, math.min(first + 199, #args)))
+    else
+      redis.call(command, unpack(args, first, math.min(first + 199, #args)))
+    end
+  end
+end
 local old = redis.call('HVALS', KEYS[2])
-for _, fingerprint in ipairs(old) do redis.call('DEL', ARGV[3] .. fingerprint) end
-redis.call('DEL', KEYS[2])
+if #old > 0 then
+  local entries = {}
+  for i, fingerprint in ipairs(old) do entries[i] = ARGV[3] .. fingerprint end
+  entries[#entries + 1] = KEYS[2]
+  call_sliced('DEL', nil, entries)
+end
 if revision < 0 then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[3], ARGV[2])
@@ -59,14 +74,17 @@ if revision < 0 then
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[2])
+local fields = {}
 for i = 5, #ARGV, 4 do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  fields[#fields + 1] = ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
   if ARGV[i + 3] == '' then
     redis.call('SET', ARGV[3] .. ARGV[i + 1], ARGV[i + 2])
   else
     redis.call('SET', ARGV[3] .. ARGV[i + 1], ARGV[i + 2], 'PXAT', ARGV[i + 3])
   end
 end
+if #fields > 0 then call_sliced('HSET', KEYS[2], fields) end
 return 1
 `;
 

@@ -59,6 +59,21 @@ export function runActiveKeyCacheContract(name: string, create: () => Promise<{ 
       expect(await cache.listOrg(org)).toEqual([fresh]);
     });
 
+    it('restores and replaces an organisation holding hundreds of keys', async () => {
+      const many = Array.from({ length: 250 }, (_, i) => key(`key_${String(i).padStart(4, '0')}`));
+      expect(await cache.restoreOrgs([{ orgId: org, revision: 300, keys: many }])).toBe(1);
+      expect(await cache.listOrg(org)).toHaveLength(250);
+      expect(await cache.lookup(many[249].fingerprint)).toEqual(many[249]);
+
+      const kept = [many[0], many[249], key('key_next', { acceptUntil: null })];
+      expect(await cache.restoreOrgs([{ orgId: org, revision: 301, keys: kept }])).toBe(1);
+      const sortById = (keys: readonly CachedKey[]) => [...keys].sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
+      expect(sortById(await cache.listOrg(org))).toEqual(sortById(kept));
+      expect(await cache.lookup(many[1].fingerprint)).toBeNull();
+      expect(await cache.lookup(many[248].fingerprint)).toBeNull();
+      expect(await cache.lookup(kept[2].fingerprint)).toEqual(kept[2]);
+    });
+
     it('reconciles an organisation: refused when the cache moved on, unless it holds exactly the wrong revision named; revision -1 removes it', async () => {
       const a = key('key_a');
       const b = key('key_b');
