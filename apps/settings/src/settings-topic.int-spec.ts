@@ -7,7 +7,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { DevelopmentIssuer } from '@keywarden/auth';
 import { loadConfig } from '@keywarden/config';
-import { DEFAULT_SETTINGS, envelopeToHeaders, ORG_SETTINGS_MESSAGE_TYPE, OrgSettings, Topics } from '@keywarden/contracts';
+import { DEFAULT_SETTINGS, orgSettingsMessage, OrgSettings, Topics } from '@keywarden/contracts';
 import { KafkaMessageBus, silentMessagingLogger } from '@keywarden/messaging';
 import { Infrastructure, OrgSettingsChange, OrgSettingsTopicReader, RunningService } from '@keywarden/platform';
 import { LogCapture } from '../../../test/support/log-capture';
@@ -114,21 +114,15 @@ describe('settings topic on a real Kafka broker', () => {
     // Spread over every partition of the topic (keys hash to partitions), each organisation's latest at revision 1.
     await bus.publish(
       orgs.flatMap((orgId, i) =>
-        [0, 1].map((revision) => ({
-          topic: Topics.settings,
-          key: orgId,
-          value: JSON.stringify({ ...DEFAULT_SETTINGS, expiryNoticeDays: 1 + ((i + revision) % 90), requestIdHeader: `X-Late-${revision}` }),
-          headers: envelopeToHeaders({
-            id: `${orgId}-${revision}`,
-            type: ORG_SETTINGS_MESSAGE_TYPE,
-            source: 'keywarden/settings',
-            schemaVersion: 1,
+        [0, 1].map((revision) =>
+          orgSettingsMessage({
             orgId,
-            streamId: `settings-${orgId}`,
+            settings: { ...DEFAULT_SETTINGS, expiryNoticeDays: 1 + ((i + revision) % 90), requestIdHeader: `X-Late-${revision}` },
+            id: `${orgId}-${revision}`,
             streamRevision: revision,
             time: new Date().toISOString(),
           }),
-        })),
+        ),
       ),
     );
     const { reader } = await startReader();

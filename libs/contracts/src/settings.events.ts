@@ -1,6 +1,9 @@
+import { envelopeToHeaders, MessageHeaders } from './envelope';
 import type { Actor } from './key-ring.events';
 import { DEFAULT_SETTINGS, type OrgSettings } from './settings';
 import { isReservedRequestIdHeader, MAX_MEDIA_MAX_BASE64_BYTES, SETTINGS_FIELDS, SETTINGS_LIMITS, settingsProblems, SettingsPatch } from './settings.rules';
+import { settingsStream } from './streams';
+import { Topics } from './topics';
 import { ajv, ContractViolation, describeErrors } from './validation';
 
 /**
@@ -32,6 +35,39 @@ export const SETTINGS_SCHEMA_VERSION = 1;
  * all a consumer needs.
  */
 export const ORG_SETTINGS_MESSAGE_TYPE = 'OrgSettings';
+
+export type OrgSettingsMessageFields = Readonly<{
+  orgId: string;
+  /** The organisation's full settings as of `streamRevision` (tests also send invalid ones). */
+  settings: unknown;
+  /** The message id: the settings event's id. */
+  id: string;
+  streamRevision: number;
+  time: string;
+  correlationId?: string;
+  causationId?: string;
+}>;
+
+/** A message of the compacted settings topic, as the settings service's relay publishes it. */
+export function orgSettingsMessage(fields: OrgSettingsMessageFields): { topic: string; key: string; value: string; headers: MessageHeaders } {
+  return {
+    topic: Topics.settings,
+    key: fields.orgId,
+    value: JSON.stringify(fields.settings),
+    headers: envelopeToHeaders({
+      id: fields.id,
+      type: ORG_SETTINGS_MESSAGE_TYPE,
+      source: 'keywarden/settings',
+      schemaVersion: SETTINGS_SCHEMA_VERSION,
+      orgId: fields.orgId,
+      streamId: settingsStream(fields.orgId),
+      streamRevision: fields.streamRevision,
+      time: fields.time,
+      correlationId: fields.correlationId,
+      causationId: fields.causationId,
+    }),
+  };
+}
 
 const integer = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
 

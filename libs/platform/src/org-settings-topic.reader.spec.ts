@@ -1,27 +1,13 @@
 import pino from 'pino';
-import { DEFAULT_SETTINGS, deadLetterTopic, envelopeToHeaders, ORG_SETTINGS_MESSAGE_TYPE, OrgSettings, Topics } from '@keywarden/contracts';
+import { DEFAULT_SETTINGS, deadLetterTopic, orgSettingsMessage, OrgSettings, Topics } from '@keywarden/contracts';
 import { InProcessMessageBus, silentMessagingLogger } from '@keywarden/messaging';
 import { createLogger } from '@keywarden/observability';
 import { LogCapture } from '../../../test/support/log-capture';
 import { waitFor } from '../../../test/support/wait-for';
 import { OrgSettingsChange, OrgSettingsTopicReader } from './org-settings-topic.reader';
 
-const settingsMessage = (orgId: string, settings: unknown, revision: number, correlationId?: string) => ({
-  topic: Topics.settings,
-  key: orgId,
-  value: JSON.stringify(settings),
-  headers: envelopeToHeaders({
-    id: `${orgId}-${revision}`,
-    type: ORG_SETTINGS_MESSAGE_TYPE,
-    source: 'keywarden/settings',
-    schemaVersion: 1,
-    orgId,
-    streamId: `settings-${orgId}`,
-    streamRevision: revision,
-    time: new Date().toISOString(),
-    correlationId,
-  }),
-});
+const settingsMessage = (orgId: string, settings: unknown, revision: number, correlationId?: string) =>
+  orgSettingsMessage({ orgId, settings, id: `${orgId}-${revision}`, streamRevision: revision, time: new Date().toISOString(), correlationId });
 
 describe('OrgSettingsTopicReader (in-process bus)', () => {
   let bus: InProcessMessageBus;

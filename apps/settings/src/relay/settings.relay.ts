@@ -1,13 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import {
-  envelopeToHeaders,
-  ORG_SETTINGS_MESSAGE_TYPE,
-  parseSettingsEvent,
-  SETTINGS_SCHEMA_VERSION,
-  SETTINGS_STREAM_PREFIX,
-  Topics,
-} from '@keywarden/contracts';
+import { orgSettingsMessage, parseSettingsEvent, SETTINGS_STREAM_PREFIX, Topics } from '@keywarden/contracts';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@keywarden/event-store';
 import { MESSAGE_BUS, MessageBus, OutgoingMessage } from '@keywarden/messaging';
 import { causationIdOf, EventStoreRelay, EventStoreRelayCheckpoints, relayCheckpointStream, requestIdOf } from '@keywarden/platform';
@@ -50,23 +43,15 @@ export class SettingsRelay implements OnApplicationBootstrap, OnApplicationShutd
     const history = (await this.store.readStream(event.streamId)).filter((e) => e.revision <= event.revision);
     const { settings } = fold(history.map((e) => parseSettingsEvent(e.type, e.data)));
     return [
-      {
-        topic: Topics.settings,
-        key: orgId,
-        value: JSON.stringify(settings),
-        headers: envelopeToHeaders({
-          id: event.eventId,
-          type: ORG_SETTINGS_MESSAGE_TYPE,
-          source: 'keywarden/settings',
-          schemaVersion: SETTINGS_SCHEMA_VERSION,
-          orgId,
-          streamId: event.streamId,
-          streamRevision: Number(event.revision),
-          time: event.recordedAt.toISOString(),
-          correlationId: requestIdOf(event),
-          causationId: causationIdOf(event),
-        }),
-      },
+      orgSettingsMessage({
+        orgId,
+        settings,
+        id: event.eventId,
+        streamRevision: Number(event.revision),
+        time: event.recordedAt.toISOString(),
+        correlationId: requestIdOf(event),
+        causationId: causationIdOf(event),
+      }),
     ];
   }
 }
