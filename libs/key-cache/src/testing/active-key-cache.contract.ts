@@ -74,6 +74,37 @@ export function runActiveKeyCacheContract(name: string, create: () => Promise<{ 
       expect(await cache.lookup(kept[2].fingerprint)).toEqual(kept[2]);
     });
 
+    it('restores many organisations at once, each on its own revision, and counts only those replaced', async () => {
+      const orgs = Array.from({ length: 150 }, (_, i) => `${org}-${String(i).padStart(3, '0')}`);
+      const keyOf = (orgId: string, keyId: string, patch: Partial<CachedKey> = {}): CachedKey => ({
+        ...key(keyId, patch),
+        orgId,
+        fingerprint: `${orgId}-${keyId}`.padEnd(64, '0').slice(0, 64),
+      });
+      // Every third organisation already applied a newer revision than the replay's: kept as it is.
+      const newer = orgs.filter((_, i) => i % 3 === 0);
+      for (const orgId of newer) await cache.applyRingChange(orgId, 9, { kind: 'put', key: keyOf(orgId, 'key_live') });
+      // One organisation holds more keys than a restore call takes at once.
+      const big = Array.from({ length: 600 }, (_, i) => keyOf(orgs[1], `key_${String(i).padStart(4, '0')}`));
+      const snapshots = orgs.map((orgId, i) => ({
+        orgId,
+        revision: 5,
+        keys: i === 1 ? big : [keyOf(orgId, 'key_a'), keyOf(orgId, 'key_b', { status: 'revoked', acceptUntil: null })],
+      }));
+      // A later snapshot of the same organisation in the same call wins.
+      const later = { orgId: orgs[2], revision: 6, keys: [keyOf(orgs[2], 'key_later')] };
+      expect(await cache.restoreOrgs([...snapshots, later])).toBe(orgs.length - newer.length + 1);
+      expect(await cache.listOrg(orgs[2])).toEqual(later.keys);
+      for (const orgId of newer) expect((await cache.listOrg(orgId)).map((k) => k.keyId)).toEqual(['key_live']);
+      expect(await cache.listOrg(orgs[1])).toHaveLength(600);
+      expect(await cache.lookup(big[599].fingerprint)).toEqual(big[599]);
+      const last = orgs[orgs.length - 1];
+      expect(await cache.lookup(keyOf(last, 'key_b').fingerprint)).toEqual(keyOf(last, 'key_b', { status: 'revoked', acceptUntil: null }));
+      expect(await cache.ringRevision(last)).toBe(5);
+      expect(await cache.ringRevision(orgs[0])).toBe(9);
+      expect(new Set(await cache.listOrgIds())).toEqual(new Set(orgs));
+    });
+
     it('reconciles an organisation: refused when the cache moved on, unless it holds exactly the wrong revision named; revision -1 removes it', async () => {
       const a = key('key_a');
       const b = key('key_b');
