@@ -48,7 +48,8 @@ return 1
 // [orgId, revision, wrong ('' for none), [keyId, fingerprint, json, pxat ('' for none), ...]],
 // all as strings (cjson would read numbers as doubles). Several organisations per call, decoded
 // by cjson from one argument: a rebuild's cost was the per-call and per-argument work on both
-// sides, and a call of a few dozen organisations blocks Redis for about a millisecond.
+// sides (Node's CPU per organisation fell 4×). A call of 64 organisations of two keys runs ~1.5 ms,
+// about what Redis spent on one 16 KiB read of the pipelined per-organisation calls before.
 // Returns how many organisations were replaced.
 const RESTORE_ORGS = `
 local prefix = ARGV[1]
