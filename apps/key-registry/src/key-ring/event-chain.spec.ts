@@ -6,6 +6,18 @@ describe('event chain', () => {
     expect(chainValue(CHAIN_GENESIS, 'KeyDeleted', { keyId: 'k', orgId: 'o' })).toBe(chainValue(CHAIN_GENESIS, 'KeyDeleted', { orgId: 'o', keyId: 'k' }));
   });
 
+  it('hashes to the values already stored: a change of the canonical form would break every recorded chain', () => {
+    // Computed when the chain was introduced; non-ASCII, escapes, nesting, arrays and numbers.
+    const data = { orgId: 'org-1', keyId: 'key_1', hint: 'kw_…abcd', scopes: ['b', 'a'], nested: { z: 1.5, a: null, line: 'x\u2028y"\\' }, n: -0.000001 };
+    const metadata = { schemaVersion: 1, chainVersion: 2, requestId: 'req-1', causationId: 'c-1', command: 'IssueKey' };
+    expect(chainValue(CHAIN_GENESIS, 'KeyIssued', data, metadata)).toBe('005a1a7275653b0b4b3e7883362a0812ac2a4572070a3b4bcc5106aadbceeb51');
+    expect(chainValue('prev', 'KeyIssued', data)).toBe('3427b7c1ec0fc1ad9eddf17110a4d1343e0498bff12e5720c997d51ea7107b0d');
+  });
+
+  it('refuses to hash a value JSON cannot represent', () => {
+    expect(() => chainValue(CHAIN_GENESIS, 'KeyDeleted', { keyId: 'k', at: Number.NaN })).toThrow();
+  });
+
   it('changes with the previous value, the type and any field of the data', () => {
     const base = chainValue('p', 'KeyDeleted', { keyId: 'k' });
     expect(base).toMatch(/^[0-9a-f]{64}$/);

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
+import { configure } from 'safe-stable-stringify';
 
 /** The chain value before a ring's first event. */
 export const CHAIN_GENESIS = '';
 
+// Keys sorted at every level (by UTF-16 code units, as Array#sort), undefined fields left out and
+// undefined array items as null, as JSON.stringify does; strict: a value JSON cannot represent
+// (a function, NaN, a BigInt, a cycle) throws instead of being hashed as something else.
+const stableJson = configure({ deterministic: true, strict: true, bigint: false, circularValue: Error });
+
 /** JSON with object keys sorted at every level, so the hash does not depend on key order. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
+  return stableJson(value) ?? 'null';
 }
 
 /** The chain version new events are recorded with (in `metadata.chainVersion`, itself covered). */
