@@ -28,7 +28,8 @@ export const CHAIN_VERSION = 2;
  */
 export function chainValue(previous: string, type: string, data: unknown, metadata?: Readonly<Record<string, unknown>>): string {
   const covered = metadata === undefined ? { type, data } : { type, data, metadata };
-  return createHash('sha256').update(previous).update(canonicalJson(covered)).digest('hex');
+  // One update of the joined text: the same bytes as two updates, one native call fewer per event.
+  return createHash('sha256').update(previous + canonicalJson(covered)).digest('hex');
 }
 
 /** The chain value a stored event should carry after `previous`, by the version it was recorded with. */
