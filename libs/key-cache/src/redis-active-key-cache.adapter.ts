@@ -164,6 +164,14 @@ const decodeOrNull = (fingerprint: string, raw: string): CachedKey | null => {
   }
 };
 
+/** One organisation as RESTORE_ORGS reads it. */
+const restoreEntry = ({ orgId, revision, keys }: OrgSnapshot, wrongRevision?: number): [string, string, string, string[]] => [
+  orgId,
+  String(revision),
+  wrongRevision === undefined ? '' : String(wrongRevision),
+  keys.flatMap((k) => [k.keyId, k.fingerprint, encode(k), k.acceptUntil === null ? '' : String(k.acceptUntil)]),
+];
+
 /**
  * Organisations per restore call: at most 64, fewer once they hold 512 keys together, and each
  * organisation once (a later snapshot of the same one goes to a later call, so it wins).
@@ -211,13 +219,6 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
   private orgKeysOf = (orgId: string): string => `${this.prefix}org:${orgId}:keys`;
   private revOf = (orgId: string): string => `${this.prefix}org:${orgId}:rev`;
   private orgsKey = (): string => `${this.prefix}orgs`;
-  private static restoreEntry = ({ orgId, revision, keys }: OrgSnapshot, wrongRevision?: number): unknown[] => [
-    orgId,
-    String(revision),
-    wrongRevision === undefined ? '' : String(wrongRevision),
-    keys.flatMap((k) => [k.keyId, k.fingerprint, encode(k), k.acceptUntil === null ? '' : String(k.acceptUntil)]),
-  ];
-
   async lookup(fingerprint: string): Promise<CachedKey | null> {
     const raw = await this.redis.get(this.keyOf(fingerprint));
     return raw === null ? null : decode(fingerprint, raw);
@@ -267,7 +268,7 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
     if (snapshots.length === 0) return 0;
     const pipeline = this.redis.pipeline() as unknown as { kwRestoreOrgs(prefix: string, orgs: string): void; exec(): Promise<Array<[Error | null, unknown]> | null> };
     for (const batch of restoreBatches(snapshots)) {
-      pipeline.kwRestoreOrgs(this.prefix, JSON.stringify(batch.map((snapshot) => RedisActiveKeyCache.restoreEntry(snapshot))));
+      pipeline.kwRestoreOrgs(this.prefix, JSON.stringify(batch.map((snapshot) => restoreEntry(snapshot))));
     }
     let replaced = 0;
     for (const [error, value] of (await pipeline.exec()) ?? []) {
@@ -278,7 +279,7 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
   }
 
   async reconcileOrg(snapshot: OrgSnapshot, overwriteRevision?: number): Promise<boolean> {
-    return (await this.scripted.kwRestoreOrgs(this.prefix, JSON.stringify([RedisActiveKeyCache.restoreEntry(snapshot, overwriteRevision)]))) === 1;
+    return (await this.scripted.kwRestoreOrgs(this.prefix, JSON.stringify([restoreEntry(snapshot, overwriteRevision)]))) === 1;
   }
 
   async findUnindexedEntries(): Promise<UnindexedEntry[]> {
