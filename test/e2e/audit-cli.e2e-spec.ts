@@ -26,6 +26,7 @@ function audit(dataDir: string, ...args: string[]): Promise<Run> {
 // instant, the hash chain intact and then broken by an edit of the store, and bad arguments.
 describe('npm run audit (the CLI, as a process)', () => {
   const org = 'org-audit-cli';
+  const otherOrg = 'org-audit-cli-other';
   let harness: EmbeddedHarness;
   let firstKeyId = '';
   let secondKeyId = '';
@@ -41,6 +42,8 @@ describe('npm run audit (the CLI, as a process)', () => {
     harness.clock.set(revokedAt);
     const revoked = await registry.post(`/v1/orgs/${org}/keys/${firstKeyId}/revoke`).set(admin).send({ grace: 'P7D' }).expect(200);
     secondKeyId = revoked.body.issued.keyId;
+    const otherAdmin = { Authorization: `Bearer ${await harness.token(otherOrg)}` };
+    await registry.post(`/v1/orgs/${otherOrg}/keys`).set(otherAdmin).send({ validity: 'P30D' }).expect(201);
     await harness.stop({ keepData: true });
   });
 
@@ -68,6 +71,16 @@ describe('npm run audit (the CLI, as a process)', () => {
     expect(after.stateAt.map((k: { keyId: string; status: string }) => [k.keyId, k.status])).toEqual([
       [secondKeyId, 'active'],
       [firstKeyId, 'revoked'],
+    ]);
+  });
+
+  it('answers --json for every organisation: one document, the organisations in the order they first appear', async () => {
+    const run = await audit(harness.dataDir, '--json', '--at', '2026-02-12T00:00:00Z');
+    expect(run.code).toBe(0);
+    const body = JSON.parse(run.stdout) as { organisations: Array<{ orgId: string; events: Array<{ type: string }>; stateAt: unknown[] }> };
+    expect(body.organisations.map((o) => [o.orgId, o.events.map((e) => e.type), o.stateAt.length])).toEqual([
+      [org, ['KeyIssued', 'KeyIssued', 'KeyRevoked'], 2],
+      [otherOrg, ['KeyIssued'], 1],
     ]);
   });
 

@@ -140,14 +140,24 @@ async function main(argv: string[]): Promise<number> {
     const shown = replayProgressBar('replaying', await store.headPosition());
     const { orgs, events } = await replayAudit(store, { orgId, ...window, onProgress: shown.tick });
     shown.done();
-    const views = [...orgs.values()].map((org) => ({ orgId: org.orgId, ...present(org, window.at) }));
-    if (values.json) {
-      const body = orgId !== undefined ? (views[0] ?? { events: [], ...(window.at ? { stateAt: [] } : {}) }) : { organisations: views };
+    // Each organisation is presented and written on its own: the whole store's view as one value
+    // (or one JSON text, which V8 caps at ~512 MiB) would not fit a large store.
+    if (values.json && orgId !== undefined) {
+      const org = orgs.get(orgId);
+      const body = org ? { orgId, ...present(org, window.at) } : { events: [], ...(window.at ? { stateAt: [] } : {}) };
       process.stdout.write(`${JSON.stringify(body)}\n`);
+    } else if (values.json) {
+      process.stdout.write('{"organisations":[');
+      let first = true;
+      for (const org of orgs.values()) {
+        process.stdout.write(`${first ? '' : ','}${JSON.stringify({ orgId: org.orgId, ...present(org, window.at) })}`);
+        first = false;
+      }
+      process.stdout.write(']}\n');
     } else {
-      if (views.length === 0) process.stdout.write(orgId ? `no key-ring events for organisation ${orgId}\n` : 'no key-ring events in the store\n');
-      for (const view of views) printOrg(view.orgId, view, window.at);
-      process.stderr.write(`replayed ${events} events of ${views.length} organisations\n`);
+      if (orgs.size === 0) process.stdout.write(orgId ? `no key-ring events for organisation ${orgId}\n` : 'no key-ring events in the store\n');
+      for (const org of orgs.values()) printOrg(org.orgId, present(org, window.at), window.at);
+      process.stderr.write(`replayed ${events} events of ${orgs.size} organisations\n`);
     }
     return 0;
   } finally {
