@@ -3,6 +3,7 @@ import {
   acceptUntil,
   currentKey,
   decide,
+  evolve,
   fold,
   KeyRingCommand,
   NewKeyMaterial,
@@ -338,6 +339,38 @@ describe('key ring decider', () => {
 
     it('refuses an expired key', () =>
       given(history(issue('key_a', DAY0, { kind: 'days', days: 1 }))).when(reveal('key_a', day(2))).thenRefuses('KEY_EXPIRED'));
+  });
+
+  describe('fold', () => {
+    // Every event type, on a ring of many keys, some events naming a key the ring never had.
+    const mixed = (keys: number, from = 0): KeyRingEvent[] =>
+      Array.from({ length: keys }, (_, n): KeyRingEvent[] => {
+        const i = from + n;
+        const keyId = `key_${String(i).padStart(5, '0')}`;
+        const at = day(i);
+        const [issued] = decide(issue(keyId, at), fold([]));
+        const lifecycle: KeyRingEvent[] = [
+          issued,
+          { type: 'KeyRevealed', data: { orgId: ORG, keyId, revealedAt: at, revealRequestId: `r-${i}`, actor: admin } },
+          { type: 'ExpiryNoticeIssued', data: { orgId: ORG, keyId, noticedAt: at, acceptUntil: day(i + 30), daysBefore: 30 } },
+          { type: 'ExpirationRemoved', data: { orgId: ORG, keyId, removedAt: at, actor: admin } },
+          { type: 'KeyRevoked', data: { orgId: ORG, keyId, revokedAt: at, graceEndsAt: day(i + 1), kind: 'manual', reason: 'r', replacedBy: null, actor: admin } },
+          { type: 'KeyExpired', data: { orgId: ORG, keyId, expiredAt: day(i + 1), cause: 'grace' } },
+          { type: 'KeyDeleted', data: { orgId: ORG, keyId: `unknown_${i}`, deletedAt: at, actor: admin } },
+        ];
+        return i % 3 === 0 ? [...lifecycle, { type: 'KeyDeleted', data: { orgId: ORG, keyId, deletedAt: at, actor: admin } }] : lifecycle.slice(0, 1 + (i % 6));
+      }).flat();
+
+    it('gives the ring evolve gives, event by event, from nothing and from an earlier ring, leaving that ring as it was', () => {
+      const first = mixed(40);
+      const then = mixed(30, 40);
+      expect(fold(first)).toEqual(first.reduce(evolve, fold([])));
+      const start = fold(first);
+      const snapshot = JSON.stringify(start);
+      expect(fold(then, start)).toEqual(then.reduce(evolve, start));
+      expect(JSON.stringify(start)).toBe(snapshot);
+      expect(fold([], start)).toBe(start);
+    });
   });
 
   describe('durations', () => {
