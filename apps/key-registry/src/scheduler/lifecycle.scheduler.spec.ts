@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -386,6 +386,20 @@ describe('lifecycle scheduler', () => {
     expect(await world.tickAt(335, world.scheduler(), org)).toEqual([]);
     expect(await world.tickAt(340, world.scheduler(), org)).toEqual([]);
     expect((await world.tickAt(365, world.scheduler(), org)).map((e) => e.type)).toEqual(['KeyExpired']);
+  });
+
+  it('leaves alone a ring with an event that breaks its contract, and still schedules the others', async () => {
+    const broken = `${org}-broken`;
+    await world.issue(broken);
+    await world.store.appendToStream(keyRingStream(broken), [{ eventId: randomUUID(), type: 'KeyRevoked', data: { keyId: 42 }, metadata: {} }], 0n);
+    await world.issue(org);
+    world.clock.set(day(335));
+    const report = await world.scheduler().tick();
+    expect((await world.events(org)).map((e) => e.type)).toEqual(['KeyIssued', 'KeyIssued', 'KeyRevoked', 'ExpiryNoticeIssued']);
+    expect((await world.store.readStream(keyRingStream(broken))).map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked']);
+    // Skipped once by the index, not tried and failed at every tick.
+    expect(report.failedRings).toBe(0);
+    expect(world.logs.text).toContain('key-ring event does not match its contract: ring skipped');
   });
 
   it('finds organisations created after it started, and keeps going when one ring fails', async () => {

@@ -1,6 +1,6 @@
 import { Actor, KEY_RING_STREAM_PREFIX, KeyRingEvent, keyRingStream, orgIdOfStream, parseKeyRingEvent, SCHEDULER_ACTOR } from '@keywarden/contracts';
 import type { EventStore, ReplayedEvent, ReplayProgress } from '@keywarden/event-store';
-import { evolve, initialState, KeyRing } from '../../domain/key-ring.decider';
+import { fold, KeyRing } from '../../domain/key-ring.decider';
 
 /** One key-ring event as the audit sees it, before the organisation's date-time format is applied. */
 export type AuditRecord = Readonly<{
@@ -75,18 +75,25 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
   const toMs = options.to?.getTime() ?? Infinity;
   const atMs = options.at?.getTime();
   let events = 0;
+  // Each ring's events up to `at`, folded once at the end (fold is linear; an evolve per event
+  // copies the ring's key list each time).
+  const upToAt = new Map<string, KeyRingEvent[]>();
+  const foldRingsAt = (): void => {
+    for (const [orgId, ringEvents] of upToAt) (orgs.get(orgId) as OrgAudit).ringAt = fold(ringEvents);
+  };
 
   const visit = (recorded: ReplayedEvent, orgId: string): void => {
     const event = parseKeyRingEvent(recorded.type, recorded.data);
     let org = orgs.get(orgId);
     if (!org) {
-      org = { orgId, records: [], ringAt: atMs === undefined ? null : initialState(), hints: new Map() };
+      org = { orgId, records: [], ringAt: null, hints: new Map() };
       orgs.set(orgId, org);
+      if (atMs !== undefined) upToAt.set(orgId, []);
     }
     if (event.type === 'KeyIssued') org.hints.set(event.data.keyId, event.data.hint);
     const at = occurredAt(event);
     const atEventMs = Date.parse(at);
-    if (org.ringAt !== null && atEventMs <= (atMs as number)) org.ringAt = evolve(org.ringAt, event);
+    if (atMs !== undefined && atEventMs <= atMs) (upToAt.get(orgId) as KeyRingEvent[]).push(event);
     if (atEventMs < fromMs || atEventMs > toMs) return;
     const requestId = recorded.metadata.requestId;
     org.records.push({
@@ -103,6 +110,7 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
   if (options.orgId !== undefined) {
     const orgId = options.orgId;
     for (const recorded of await store.readStream(keyRingStream(orgId))) visit(recorded, orgId);
+    foldRingsAt();
     events = orgs.get(orgId)?.records.length ?? 0;
     options.onProgress?.(events, orgs.get(orgId)?.records.at(-1)?.position ?? 0n);
     return { orgs, events };
@@ -119,5 +127,6 @@ export async function replayAudit(store: EventStore, options: AuditReplayOptions
     options.onProgress?.(events, fromPosition);
     if (page.length < batchSize) break;
   }
+  foldRingsAt();
   return { orgs, events };
 }
