@@ -31,6 +31,7 @@ import {
   ExpectedRevision,
   NewEvent,
   ReadAllOptions,
+  ReadStreamOptions,
   RecordedEvent,
   ReplayedEvent,
   ReplayPageOptions,
@@ -92,10 +93,10 @@ export class EventStoreDbStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(streamId)) {
+      for await (const resolved of this.client.readStream(streamId, { fromRevision: options.fromRevision ?? START })) {
         const event = toRecordedEvent(resolved);
         if (event) events.push(event);
       }

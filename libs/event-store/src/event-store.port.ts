@@ -34,6 +34,11 @@ export type RecordedEvent = Readonly<{
  */
 export type ReplayedEvent = Omit<RecordedEvent, 'eventId' | 'recordedAt'>;
 
+export type ReadStreamOptions = Readonly<{
+  /** The first revision to read (inclusive); undefined = from the stream's start. */
+  fromRevision?: bigint;
+}>;
+
 export type ReadAllOptions = Readonly<{
   /** Strictly after this position; undefined = from the start. */
   fromPosition?: bigint;
@@ -78,8 +83,11 @@ export type ReplayProgress = (eventsReplayed: number, position: bigint) => void;
 
 export interface EventStore {
   appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
-  /** The stream's events in order; an empty array when the stream does not exist. */
-  readStream(streamId: string): Promise<RecordedEvent[]>;
+  /**
+   * The stream's events in order, from `fromRevision` on (default 0: all of them); an empty array
+   * when the stream does not exist or holds nothing from there.
+   */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** The stream's latest event, undefined when the stream does not exist; cheap on long streams. */
   readLastEvent(streamId: string): Promise<RecordedEvent | undefined>;
   /**

@@ -11,6 +11,7 @@ import {
   ExpectedRevision,
   NewEvent,
   ReadAllOptions,
+  ReadStreamOptions,
   RecordedEvent,
   ReplayedEvent,
   ReplayPageOptions,
@@ -113,8 +114,8 @@ export class SqliteEventStore implements EventStore {
     return outcome.result;
   }
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
-    return unavailableOnIo(() => (this.statements.readStream.all(streamId) as EventRow[]).map(toRecordedEvent));
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return unavailableOnIo(() => (this.statements.readStream.all(streamId, options.fromRevision ?? 0n) as EventRow[]).map(toRecordedEvent));
   }
 
   async readLastEvent(streamId: string): Promise<RecordedEvent | undefined> {
@@ -184,7 +185,7 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare(
         'INSERT INTO events (event_id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
+      readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision'),
       readLast: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       // Raw rows (arrays) for the long reads: no per-row object with column names to build and collect.
       readRange: this.db

@@ -95,6 +95,19 @@ export function runEventStoreContract(name: string, factory: () => Promise<Event
         expect((await store.readStream(stream)).map((event) => event.type)).toEqual(['A', 'B', 'C']);
       });
 
+      it('reads a stream from a revision on: the events from there, none past its end', async () => {
+        const stream = uniqueName('contract');
+        await store.appendToStream(stream, [newEvent('A'), newEvent('B'), newEvent('C')], 'no_stream');
+
+        expect((await store.readStream(stream, { fromRevision: 1n })).map((event) => [event.type, event.revision])).toEqual([
+          ['B', 1n],
+          ['C', 2n],
+        ]);
+        expect(await store.readStream(stream, { fromRevision: 3n })).toEqual([]);
+        expect((await store.readStream(stream, { fromRevision: 0n })).map((event) => event.type)).toEqual(['A', 'B', 'C']);
+        expect(await store.readStream(uniqueName('missing'), { fromRevision: 1n })).toEqual([]);
+      });
+
       it('appends with any, to a new stream and to an existing one', async () => {
         const stream = uniqueName('contract');
 
