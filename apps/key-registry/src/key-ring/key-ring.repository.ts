@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { KeyRingEvent, keyRingStream, parseKeyRingEvent } from '@keywarden/contracts';
 import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@keywarden/event-store';
 import { currentRequestId } from '@keywarden/observability';
@@ -25,17 +26,29 @@ export class ConcurrentChangeError extends Error {
  */
 @Injectable()
 export class KeyRingRepository {
+  /**
+   * Rings as last loaded or written here, up to about 100 000 keys in all: a load reads only the
+   * events appended since (by anyone: another instance, the scheduler), so a ring's stored
+   * history, which only grows, is read and folded once per process instead of at every request.
+   */
+  private readonly loaded = new LRUCache<string, LoadedKeyRing>({ maxSize: 100_000, sizeCalculation: (loaded) => loaded.ring.keys.length + 1 });
+
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async load(orgId: string): Promise<LoadedKeyRing> {
-    const recorded = await this.store.readStream(keyRingStream(orgId));
+    const known = this.loaded.get(orgId);
+    const fromRevision = known === undefined || known.revision === 'no_stream' ? 0n : known.revision + 1n;
+    const recorded = await this.store.readStream(keyRingStream(orgId), { fromRevision });
+    if (known !== undefined && recorded.length === 0) return known;
     const events = recorded.map((e) => parseKeyRingEvent(e.type, e.data));
     const last = recorded[recorded.length - 1];
-    return {
-      ring: fold(events),
+    const ring: LoadedKeyRing = {
+      ring: fold(events, known?.ring),
       revision: last === undefined ? 'no_stream' : last.revision,
       chain: last === undefined ? CHAIN_GENESIS : (chainOf(last.metadata) ?? CHAIN_GENESIS),
     };
+    this.loaded.set(orgId, ring);
+    return ring;
   }
 
   async execute(orgId: string, command: KeyRingCommand): Promise<CommandResult> {
@@ -57,7 +70,9 @@ export class KeyRingRepository {
         chained.map(({ event, metadata }) => ({ eventId: randomUUID(), type: event.type, data: event.data, metadata })),
         revision,
       );
-      return { events, ring: fold(events, ring), revision: appended.nextExpectedRevision };
+      const written: LoadedKeyRing = { ring: fold(events, ring), revision: appended.nextExpectedRevision, chain: previous };
+      this.loaded.set(orgId, written);
+      return { events, ring: written.ring, revision: written.revision };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) throw new ConcurrentChangeError(orgId);
       throw error;
