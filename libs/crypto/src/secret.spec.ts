@@ -135,7 +135,9 @@ describe('the Secret', () => {
     const secret = await minter.mint(input);
     const [header, payload] = secret.split('.');
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
-    const badKey = Buffer.from(JSON.stringify({ client_secret: `${input.apiKey.slice(0, -1)}x`, org_id: 'o', key_id: 'k', iat: startOfDay })).toString('base64url');
+    // The key with its last character changed (to another one: a random key may end in x already).
+    const changedKey = `${input.apiKey.slice(0, -1)}${input.apiKey.endsWith('x') ? 'y' : 'x'}`;
+    const badKey = Buffer.from(JSON.stringify({ client_secret: changedKey, org_id: 'o', key_id: 'k', iat: startOfDay })).toString('base64url');
     expect(await rejection(verifier.verify('garbage', morning))).toBe('malformed');
     expect(await rejection(verifier.verify('a.b.c', morning))).toBe('malformed');
     expect(await rejection(verifier.verify(none, morning))).toBe('malformed');
