@@ -28,12 +28,13 @@ function table(headers: string[], rows: Array<Array<string | number | null | und
 
 function present(org: OrgAudit, at: Date | undefined) {
   const events = org.records.map((r) => toAuditEntry(r, STYLE));
-  if (!at) return { events };
+  if (!at) return { orgId: org.orgId, events };
   const instant = at.toISOString();
-  return { events, stateAt: org.ringAt ? visibleKeys(org.ringAt).map((k) => toKeyView(k, instant, STYLE, null)) : [] };
+  return { orgId: org.orgId, events, stateAt: org.ringAt ? visibleKeys(org.ringAt).map((k) => toKeyView(k, instant, STYLE, null)) : [] };
 }
 
-function printOrg(orgId: string, view: ReturnType<typeof present>, at: Date | undefined): void {
+function printOrg(view: ReturnType<typeof present>, at: Date | undefined): void {
+  const { orgId } = view;
   const describe = (e: AuditEntry): string =>
     Object.entries(e.details)
       .filter(([name, value]) => name !== 'hint' && value !== null)
@@ -144,19 +145,19 @@ async function main(argv: string[]): Promise<number> {
     // (or one JSON text, which V8 caps at ~512 MiB) would not fit a large store.
     if (values.json && orgId !== undefined) {
       const org = orgs.get(orgId);
-      const body = org ? { orgId, ...present(org, window.at) } : { events: [], ...(window.at ? { stateAt: [] } : {}) };
+      const body = org ? present(org, window.at) : { events: [], ...(window.at ? { stateAt: [] } : {}) };
       process.stdout.write(`${JSON.stringify(body)}\n`);
     } else if (values.json) {
       process.stdout.write('{"organisations":[');
       let first = true;
       for (const org of orgs.values()) {
-        process.stdout.write(`${first ? '' : ','}${JSON.stringify({ orgId: org.orgId, ...present(org, window.at) })}`);
+        process.stdout.write(`${first ? '' : ','}${JSON.stringify(present(org, window.at))}`);
         first = false;
       }
       process.stdout.write(']}\n');
     } else {
       if (orgs.size === 0) process.stdout.write(orgId ? `no key-ring events for organisation ${orgId}\n` : 'no key-ring events in the store\n');
-      for (const org of orgs.values()) printOrg(org.orgId, present(org, window.at), window.at);
+      for (const org of orgs.values()) printOrg(present(org, window.at), window.at);
       process.stderr.write(`replayed ${events} events of ${orgs.size} organisations\n`);
     }
     return 0;

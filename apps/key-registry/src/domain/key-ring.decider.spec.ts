@@ -1,4 +1,4 @@
-import { Actor, KeyRingEvent } from '@keywarden/contracts';
+import { KeyRingEvent } from '@keywarden/contracts';
 import {
   acceptUntil,
   currentKey,
@@ -6,25 +6,13 @@ import {
   evolve,
   fold,
   KeyRingCommand,
-  NewKeyMaterial,
   statusAt,
   visibleKeys,
 } from './key-ring.decider';
 import { KeyRingError } from './key-ring.errors';
-import { parseGrace, parseValidity, Validity } from './validity';
+import { admin, day, DAY0, issue, meta, newKey, ORG, revoke, year } from './testing/key-ring.fixtures';
+import { parseGrace, parseValidity } from './validity';
 
-const ORG = 'acme';
-const admin: Actor = { sub: 'u-1', email: 'admin@acme.test' };
-const DAY0 = '2026-01-01T00:00:00.000Z';
-const day = (n: number, from = DAY0): string => new Date(Date.parse(from) + n * 86_400_000).toISOString();
-const meta = (now: string) => ({ now, actor: admin });
-const newKey = (keyId: string): NewKeyMaterial => ({
-  keyId,
-  fingerprint: keyId.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a').slice(0, 64),
-  hint: `kw_…${keyId.slice(-4)}`,
-  material: { alg: 'A256GCM', dataKeyId: keyId, iv: 'iv', ciphertext: 'ct', tag: 'tag' },
-});
-const year = { kind: 'days', days: 365 } as const;
 
 /** given/when/then over the decider: given events, when a command, then events or a refusal. */
 const given = (events: KeyRingEvent[]) => ({
@@ -47,16 +35,6 @@ const given = (events: KeyRingEvent[]) => ({
   },
 });
 
-const issue = (keyId: string, now = DAY0, validity: Validity = year): KeyRingCommand => ({
-  type: 'IssueKey',
-  data: { orgId: ORG, newKey: newKey(keyId), validity },
-  metadata: meta(now),
-});
-const revoke = (keyId: string, replacement: string, graceDays = 30, now = DAY0): KeyRingCommand => ({
-  type: 'RevokeKey',
-  data: { keyId, graceDays, reason: null, newKey: newKey(replacement), newKeyValidity: year },
-  metadata: meta(now),
-});
 const history = (...commands: KeyRingCommand[]): KeyRingEvent[] =>
   commands.reduce<KeyRingEvent[]>((events, c) => [...events, ...decide(c, fold(events))], []);
 

@@ -1,33 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Actor } from '@keywarden/contracts';
 import { SqliteEventStore } from '@keywarden/event-store';
-import { KeyRingCommand, NewKeyMaterial } from '../domain/key-ring.decider';
+import { DAY0, issue, ORG, revoke } from '../domain/testing/key-ring.fixtures';
 import { KeyRingRepository } from './key-ring.repository';
 
 // Two registry processes on one store, each with its repository: what one writes, the other's next
 // load sees, although each keeps the rings it loaded.
 
-const ORG = 'acme';
-const admin: Actor = { sub: 'u-1', email: 'admin@acme.test' };
-const NOW = '2026-01-01T00:00:00.000Z';
-const newKey = (keyId: string): NewKeyMaterial => ({
-  keyId,
-  fingerprint: keyId.padEnd(64, '0').replace(/[^0-9a-f]/g, 'a').slice(0, 64),
-  hint: `kw_…${keyId.slice(-4)}`,
-  material: { alg: 'A256GCM', dataKeyId: keyId, iv: 'iv', ciphertext: 'ct', tag: 'tag' },
-});
-const issue = (keyId: string): KeyRingCommand => ({
-  type: 'IssueKey',
-  data: { orgId: ORG, newKey: newKey(keyId), validity: { kind: 'days', days: 365 } },
-  metadata: { now: NOW, actor: admin },
-});
-const revoke = (keyId: string, replacement: string): KeyRingCommand => ({
-  type: 'RevokeKey',
-  data: { keyId, graceDays: 30, reason: null, newKey: newKey(replacement), newKeyValidity: { kind: 'days', days: 365 } },
-  metadata: { now: NOW, actor: admin },
-});
+const NOW = DAY0;
 const keyIds = (loaded: Awaited<ReturnType<KeyRingRepository['load']>>) => loaded.ring.keys.map((k) => k.keyId);
 
 describe('KeyRingRepository', () => {
