@@ -6,6 +6,7 @@ import {
   evolve,
   fold,
   KeyRingCommand,
+  KeyRingFold,
   statusAt,
   visibleKeys,
 } from './key-ring.decider';
@@ -348,6 +349,19 @@ describe('key ring decider', () => {
       expect(fold(then, start)).toEqual(then.reduce(evolve, start));
       expect(JSON.stringify(start)).toBe(snapshot);
       expect(fold([], start)).toBe(start);
+    });
+
+    it('gives the same ring fed one event at a time, and each ring() it hands out stays as it was', () => {
+      const events = [...mixed(40), ...mixed(30, 40)];
+      const folding = new KeyRingFold();
+      events.slice(0, 100).forEach((e) => folding.apply(e));
+      const midway = folding.ring();
+      const snapshot = JSON.stringify(midway);
+      events.slice(100).forEach((e) => folding.apply(e));
+
+      expect(midway).toEqual(events.slice(0, 100).reduce(evolve, fold([])));
+      expect(folding.ring()).toEqual(events.reduce(evolve, fold([])));
+      expect(JSON.stringify(midway)).toBe(snapshot);
     });
   });
 

@@ -155,26 +155,61 @@ export function evolve(ring: KeyRing, event: KeyRingEvent): KeyRing {
   return { ...ring, keys: ring.keys.map((k) => (k.keyId === keyId ? evolveKey(k, event) : k)) };
 }
 
+/** Rings up to this many keys are searched by a scan; larger ones get an index by key id. */
+const SCANNED_RING_KEYS = 16;
+
 /**
- * `events.reduce(evolve, from)`, in linear time: one working copy of the key list and an index by
- * key id. evolve copies the list at every event, and a ring keeps every key it ever issued, so
- * reducing a ring of a few thousand keys took most of a second on each load.
+ * A fold fed one event at a time, in linear total time: one working copy of the key list, and an
+ * index by key id once the ring is large. `ring()` equals `events.reduce(evolve, from)` over the
+ * events applied so far. For a reader that meets a ring's events spread over a long replay (the
+ * audit's key table at an instant) without holding the events until the end; a Map per ring cost
+ * that replay more than scanning the few keys most rings hold.
+ */
+export class KeyRingFold {
+  private orgId: KeyRing['orgId'];
+  private readonly keys: KeyEntry[];
+  private index: Map<string, number> | null = null;
+
+  constructor(from: KeyRing = initialState()) {
+    this.orgId = from.orgId;
+    this.keys = [...from.keys];
+    if (this.keys.length > SCANNED_RING_KEYS) this.index = new Map(this.keys.map((k, i) => [k.keyId, i]));
+  }
+
+  apply(event: KeyRingEvent): void {
+    if (event.type === 'KeyIssued') {
+      this.orgId = event.data.orgId;
+      const i = this.keys.push(issuedEntry(event.data)) - 1;
+      if (this.index) this.index.set(event.data.keyId, i);
+      else if (this.keys.length > SCANNED_RING_KEYS) this.index = new Map(this.keys.map((k, n) => [k.keyId, n]));
+    } else if (event.type !== 'KeyRevealed') {
+      const i = this.positionOf(event.data.keyId);
+      if (i >= 0) this.keys[i] = evolveKey(this.keys[i], event);
+    }
+  }
+
+  ring(): KeyRing {
+    return { orgId: this.orgId, keys: [...this.keys] };
+  }
+
+  /** The last entry with that id, as the index keeps it; -1 when the ring has none. */
+  private positionOf(keyId: string): number {
+    if (this.index) return this.index.get(keyId) ?? -1;
+    for (let i = this.keys.length - 1; i >= 0; i--) if (this.keys[i].keyId === keyId) return i;
+    return -1;
+  }
+}
+
+/**
+ * `events.reduce(evolve, from)`, in linear time. evolve copies the key list at every event, and a
+ * ring keeps every key it ever issued, so reducing a ring of a few thousand keys took most of a
+ * second on each load.
  */
 export function fold(events: readonly KeyRingEvent[], from: KeyRing = initialState()): KeyRing {
   if (events.length === 0) return from;
-  let orgId = from.orgId;
-  const keys = [...from.keys];
-  const index = new Map(keys.map((k, i) => [k.keyId, i]));
-  for (const event of events) {
-    if (event.type === 'KeyIssued') {
-      orgId = event.data.orgId;
-      index.set(event.data.keyId, keys.push(issuedEntry(event.data)) - 1);
-    } else {
-      const i = index.get(event.data.keyId);
-      if (i !== undefined) keys[i] = evolveKey(keys[i], event);
-    }
-  }
-  return { orgId, keys };
+  const folding = new KeyRingFold(from);
+  for (const event of events) folding.apply(event);
+  return folding.ring();
 }
 
 // ---------------------------------------------------------------------------------------------
