@@ -74,14 +74,34 @@ describe('npm run audit (the CLI, as a process)', () => {
     ]);
   });
 
-  it('answers --json for every organisation: one document, the organisations in the order they first appear', async () => {
+  it('answers --json for every organisation as JSON Lines: the events in store order, then each key table at the instant', async () => {
     const run = await audit(harness.dataDir, '--json', '--at', '2026-02-12T00:00:00Z');
     expect(run.code).toBe(0);
-    const body = JSON.parse(run.stdout) as { organisations: Array<{ orgId: string; events: Array<{ type: string }>; stateAt: unknown[] }> };
-    expect(body.organisations.map((o) => [o.orgId, o.events.map((e) => e.type), o.stateAt.length])).toEqual([
-      [org, ['KeyIssued', 'KeyIssued', 'KeyRevoked'], 2],
-      [otherOrg, ['KeyIssued'], 1],
+    const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { orgId: string; type?: string; position?: number; at?: string; stateAt?: unknown[] });
+    expect(lines.map((l) => [l.orgId, l.type ?? `stateAt: ${l.stateAt?.length}`])).toEqual([
+      [org, 'KeyIssued'],
+      [org, 'KeyIssued'],
+      [org, 'KeyRevoked'],
+      [otherOrg, 'KeyIssued'],
+      [org, 'stateAt: 2'],
+      [otherOrg, 'stateAt: 1'],
     ]);
+    expect(lines[0]).toMatchObject({ keyId: firstKeyId, requestId: 'cli-issue-1', actor: { email: `admin@${org}.test` } });
+    expect(lines[4]).toMatchObject({ at: '2026-02-12T00:00:00Z' });
+  });
+
+  it('prints every organisation as one timeline in store order, naming the organisation on each line', async () => {
+    const run = await audit(harness.dataDir);
+    expect(run.code).toBe(0);
+    const rows = run.stdout.split('\n').filter((l) => /^\d+\s/.test(l));
+    expect(rows.map((r) => r.split(/\s{2,}/).slice(2, 4))).toEqual([
+      [org, 'KeyIssued'],
+      [org, 'KeyIssued'],
+      [org, 'KeyRevoked'],
+      [otherOrg, 'KeyIssued'],
+    ]);
+    expect(rows[0]).toContain('cli-issue-1');
+    expect(run.stderr).toContain('replayed 4 events of 2 organisations');
   });
 
   it('reports an intact chain, then the first break once an event is edited in the store (exit 1)', async () => {

@@ -1,12 +1,14 @@
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@keywarden/config';
-import { DateTimeStyle, keyRingStream, ORG_ID_PATTERN } from '@keywarden/contracts';
+import { DateTimeStyle, formatInstant, keyRingStream, ORG_ID_PATTERN } from '@keywarden/contracts';
+import type { EventStore, ReplayProgress } from '@keywarden/event-store';
 import { Infrastructure, replayProgressBar } from '@keywarden/platform';
-import { visibleKeys } from './domain/key-ring.decider';
-import { toKeyView } from './key-ring/key.view';
+import { KeyRing, visibleKeys } from './domain/key-ring.decider';
+import { KeyView, toKeyView } from './key-ring/key.view';
 import { AuditEntry, toAuditEntry } from './queries/audit/audit-entry';
-import { InvalidAuditInstantError, parseAuditWindow } from './queries/audit/audit-instant';
-import { OrgAudit, replayAudit } from './queries/audit/audit-replay';
+import { AuditWindow, InvalidAuditInstantError, parseAuditWindow } from './queries/audit/audit-instant';
+import { AuditSink, OrgAudit, replayAudit, streamAudit } from './queries/audit/audit-replay';
 import { CacheDifference, findCacheDrift, repairCacheDrift } from './queries/audit/cache-drift';
 import { verifyKeyRingChains } from './queries/audit/chain-verification';
 
@@ -19,43 +21,114 @@ const STYLE: DateTimeStyle = 'iso-utc-z';
 
 class UsageError extends Error {}
 
-function table(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
-  const cells = rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
-  const line = (row: string[]): string => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+type Cell = string | number | null | undefined;
+const cellText = (cell: Cell): string => (cell === null || cell === undefined ? '-' : String(cell));
+const widthsOf = (headers: string[], rows: string[][]): number[] => headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+const tableLine = (row: string[], widths: number[]): string => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+
+function table(headers: string[], rows: Cell[][]): string {
+  const cells = rows.map((row) => row.map(cellText));
+  const widths = widthsOf(headers, cells);
+  return [headers, widths.map((w) => '-'.repeat(w)), ...cells].map((row) => tableLine(row, widths)).join('\n');
 }
+
+/** Writes to stdout, and waits when the reader of a pipe is behind rather than buffering the output in memory. */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+/**
+ * A table written while its rows are still being replayed: the header and the first page of rows
+ * set the column widths, and a longer cell after that shifts only the rest of its own line.
+ */
+class StreamedTable {
+  private widths: number[] | null = null;
+  private pending: string[][] = [];
+
+  constructor(private readonly headers: string[]) {}
+
+  add(row: Cell[]): void {
+    this.pending.push(row.map(cellText));
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    let text = '';
+    if (!this.widths) {
+      this.widths = widthsOf(this.headers, this.pending);
+      text = `${tableLine(this.headers, this.widths)}\n${tableLine(this.widths.map((w) => '-'.repeat(w)), this.widths)}\n`;
+    }
+    for (const row of this.pending) text += `${tableLine(row, this.widths)}\n`;
+    this.pending = [];
+    await writeOut(text);
+  }
+}
+
+const stateAt = (ringAt: KeyRing | null, at: Date): KeyView[] => (ringAt ? visibleKeys(ringAt).map((k) => toKeyView(k, at.toISOString(), STYLE, null)) : []);
 
 function present(org: OrgAudit, at: Date | undefined) {
   const events = org.records.map((r) => toAuditEntry(r, STYLE));
   if (!at) return { orgId: org.orgId, events };
-  const instant = at.toISOString();
-  return { orgId: org.orgId, events, stateAt: org.ringAt ? visibleKeys(org.ringAt).map((k) => toKeyView(k, instant, STYLE, null)) : [] };
+  return { orgId: org.orgId, events, stateAt: stateAt(org.ringAt, at) };
+}
+
+const TIMELINE_HEADERS = ['position', 'at', 'type', 'key', 'hint', 'actor', 'request id', 'details'];
+
+function timelineRow(e: AuditEntry): Cell[] {
+  const details = Object.entries(e.details)
+    .filter(([name, value]) => name !== 'hint' && value !== null)
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join(' ');
+  return [e.position, e.at, e.type, e.keyId, e.details.hint as string | null, e.actor.email ?? e.actor.sub, e.requestId, details];
+}
+
+function keyTable(orgId: string, keys: KeyView[], at: Date): string {
+  const rows = keys.map((k) => [k.keyId, k.hint, k.status, k.createdAt, k.expiresAt ?? 'never', k.revokedAt, k.graceEndsAt, k.replacedBy]);
+  return `\nKey table of ${orgId} at ${formatInstant(at, STYLE)}:\n${table(['key', 'hint', 'status', 'created', 'expires', 'revoked', 'grace ends', 'replaced by'], rows)}\n`;
 }
 
 function printOrg(view: ReturnType<typeof present>, at: Date | undefined): void {
-  const { orgId } = view;
-  const describe = (e: AuditEntry): string =>
-    Object.entries(e.details)
-      .filter(([name, value]) => name !== 'hint' && value !== null)
-      .map(([name, value]) => `${name}=${String(value)}`)
-      .join(' ');
-  process.stdout.write(`\nOrganisation ${orgId}: ${view.events.length} events\n`);
-  process.stdout.write(
-    `${table(
-      ['position', 'at', 'type', 'key', 'hint', 'actor', 'request id', 'details'],
-      view.events.map((e) => [e.position, e.at, e.type, e.keyId, e.details.hint as string | null, e.actor.email ?? e.actor.sub, e.requestId, describe(e)]),
-    )}\n`,
-  );
-  if (view.stateAt && at) {
-    process.stdout.write(`\nKey table of ${orgId} at ${at.toISOString()}:\n`);
-    process.stdout.write(
-      `${table(
-        ['key', 'hint', 'status', 'created', 'expires', 'revoked', 'grace ends', 'replaced by'],
-        view.stateAt.map((k) => [k.keyId, k.hint, k.status, k.createdAt, k.expiresAt ?? 'never', k.revokedAt, k.graceEndsAt, k.replacedBy]),
-      )}\n`,
-    );
+  process.stdout.write(`\nOrganisation ${view.orgId}: ${view.events.length} events\n`);
+  process.stdout.write(`${table(TIMELINE_HEADERS, view.events.map(timelineRow))}\n`);
+  if (view.stateAt && at) process.stdout.write(keyTable(view.orgId, view.stateAt, at));
+}
+
+/**
+ * Every organisation's timeline, written as the replay reads it: one timeline in store order
+ * (JSON Lines with --json), then with --at each organisation's key table. Holding it all to group
+ * it by organisation took ~1.2 KB of memory per event.
+ */
+async function writeWholeStore(store: EventStore, window: AuditWindow, json: boolean, onProgress: ReplayProgress): Promise<{ events: number; orgs: number }> {
+  const timeline = new StreamedTable(['position', 'at', 'organisation', ...TIMELINE_HEADERS.slice(2)]);
+  let lines = '';
+  let written = 0;
+  const sink: AuditSink = {
+    record(record) {
+      const entry = toAuditEntry(record, STYLE);
+      written++;
+      if (json) lines += `${JSON.stringify({ orgId: record.orgId, ...entry })}\n`;
+      else timeline.add([entry.position, entry.at, record.orgId, ...timelineRow(entry).slice(2)]);
+    },
+    async endPage() {
+      if (json) {
+        const text = lines;
+        lines = '';
+        if (text) await writeOut(text);
+      } else {
+        await timeline.flush();
+      }
+    },
+  };
+  const { orgs, events } = await streamAudit(store, sink, { ...window, onProgress });
+  if (!json && written === 0) await writeOut(orgs.size === 0 ? 'no key-ring events in the store\n' : 'no key-ring events in that window\n');
+  if (window.at) {
+    const at = window.at;
+    for (const org of orgs.values()) {
+      const keys = stateAt(org.ringAt, at);
+      await writeOut(json ? `${JSON.stringify({ orgId: org.orgId, at: formatInstant(at, STYLE), stateAt: keys })}\n` : keyTable(org.orgId, keys, at));
+    }
   }
+  return { events, orgs: orgs.size };
 }
 
 const describeDifference = (d: CacheDifference): string => {
@@ -139,32 +212,34 @@ async function main(argv: string[]): Promise<number> {
     }
 
     const shown = replayProgressBar('replaying', await store.headPosition());
-    const { orgs, events } = await replayAudit(store, { orgId, ...window, onProgress: shown.tick });
+    if (orgId === undefined) {
+      const { events, orgs } = await writeWholeStore(store, window, values.json, shown.tick);
+      shown.done();
+      process.stderr.write(`replayed ${events} events of ${orgs} organisations\n`);
+      return 0;
+    }
+    const { orgs } = await replayAudit(store, { orgId, ...window, onProgress: shown.tick });
     shown.done();
-    // Each organisation is presented and written on its own: the whole store's view as one value
-    // (or one JSON text, which V8 caps at ~512 MiB) would not fit a large store.
-    if (values.json && orgId !== undefined) {
-      const org = orgs.get(orgId);
+    const org = orgs.get(orgId);
+    if (values.json) {
       const body = org ? present(org, window.at) : { events: [], ...(window.at ? { stateAt: [] } : {}) };
       process.stdout.write(`${JSON.stringify(body)}\n`);
-    } else if (values.json) {
-      process.stdout.write('{"organisations":[');
-      let first = true;
-      for (const org of orgs.values()) {
-        process.stdout.write(`${first ? '' : ','}${JSON.stringify(present(org, window.at))}`);
-        first = false;
-      }
-      process.stdout.write(']}\n');
+    } else if (org) {
+      printOrg(present(org, window.at), window.at);
     } else {
-      if (orgs.size === 0) process.stdout.write(orgId ? `no key-ring events for organisation ${orgId}\n` : 'no key-ring events in the store\n');
-      for (const org of orgs.values()) printOrg(present(org, window.at), window.at);
-      process.stderr.write(`replayed ${events} events of ${orgs.size} organisations\n`);
+      process.stdout.write(`no key-ring events for organisation ${orgId}\n`);
     }
     return 0;
   } finally {
     await infra.close();
   }
 }
+
+// The reader of a pipe has had enough (`npm run audit | head`): stop quietly, nothing is left half done.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
