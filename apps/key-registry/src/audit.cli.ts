@@ -211,18 +211,21 @@ async function main(argv: string[]): Promise<number> {
       return after.differences.length === 0 ? 0 : 1;
     }
 
-    const shown = replayProgressBar('replaying', await store.headPosition());
     if (orgId === undefined) {
-      const { events, orgs } = await writeWholeStore(store, window, values.json, shown.tick);
-      shown.done();
+      // The timeline on a terminal shows the replay's progress itself; a bar redrawn between its
+      // lines would garble them. Redirected, the bar on stderr is all the operator sees.
+      const bar = process.stdout.isTTY ? undefined : replayProgressBar('replaying', await store.headPosition());
+      const { events, orgs } = await writeWholeStore(store, window, values.json, (n, position) => bar?.tick(n, position));
+      bar?.done();
       process.stderr.write(`replayed ${events} events of ${orgs} organisations\n`);
       return 0;
     }
+    const shown = replayProgressBar('replaying', await store.headPosition());
     const { orgs } = await replayAudit(store, { orgId, ...window, onProgress: shown.tick });
     shown.done();
     const org = orgs.get(orgId);
     if (values.json) {
-      const body = org ? present(org, window.at) : { events: [], ...(window.at ? { stateAt: [] } : {}) };
+      const body = org ? present(org, window.at) : { orgId, events: [], ...(window.at ? { stateAt: [] } : {}) };
       process.stdout.write(`${JSON.stringify(body)}\n`);
     } else if (org) {
       printOrg(present(org, window.at), window.at);
