@@ -110,7 +110,7 @@ async function streamed(store, options) {
 }
 
 // The replay contenders, each run once in a fresh process as the CLIs run them: in one process a
-// contender paid for the garbage of the one before it (the audit leaves ~1.2 KB per event).
+// contender paid for the garbage of the one before it (the collected audit leaves ~1.2 KB per event).
 const CONTENDERS = {
   raw: async (file) => rawIteration(file),
   audit: async (file, store) => streamed(store, {}),

@@ -76,7 +76,6 @@ export function occurredAt(event: KeyRingEvent): string {
 export const actorOfEvent = (event: KeyRingEvent): Actor => ('actor' in event.data ? event.data.actor : SCHEDULER_ACTOR);
 
 type OrgReplay = {
-  orgId: string;
   /** key id → hint: every line names its key readably, not only the KeyIssued. */
   hints: Map<string, string>;
   /** The ring as it stood at `at`, fed the events up to that instant as they come. */
@@ -98,7 +97,7 @@ export async function streamAudit(store: EventStore, sink: AuditSink, options: A
   const visit = (recorded: ReplayedEvent, orgId: string): void => {
     const event = parseKeyRingEvent(recorded.type, recorded.data);
     let org = replays.get(orgId);
-    if (!org) replays.set(orgId, (org = { orgId, hints: new Map(), foldingAt: atMs === undefined ? null : new KeyRingFold() }));
+    if (!org) replays.set(orgId, (org = { hints: new Map(), foldingAt: atMs === undefined ? null : new KeyRingFold() }));
     if (event.type === 'KeyIssued') org.hints.set(event.data.keyId, event.data.hint);
     const at = occurredAt(event);
     const atEventMs = Date.parse(at);
