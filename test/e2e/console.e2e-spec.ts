@@ -244,7 +244,8 @@ describe('admin console (/console) in headless Chromium', () => {
     await page.waitFor(`document.getElementById('who').textContent.includes('operator')`, 'the operator signed in');
     await page.fill('#org-input', org);
     await page.press('Enter');
-    await page.waitFor(`document.getElementById('media-limit').readOnly === false`, 'an editable media limit');
+    // The operator's own organisation loads first at sign-in: wait for the one asked for.
+    await page.waitFor(`document.getElementById('media-limit').dataset.org === ${JSON.stringify(org)} && document.getElementById('media-limit').readOnly === false`, 'an editable media limit');
     await page.fill('#media-limit', '2000000');
     await page.click('#media-save');
     await page.waitFor(`document.getElementById('media-saved').textContent === 'Saved'`, 'the limit saved');

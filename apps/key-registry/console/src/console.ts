@@ -130,12 +130,21 @@ async function loadAll(): Promise<void> {
 
 // ---------------------------------------------------------------- general and media
 
+/**
+ * A load answered after the operator moved on to another organisation is dropped: rendered, the
+ * previous organisation's settings would show (and be saved) under the new one's name.
+ */
+const stillShowing = (orgId: string): boolean => session.orgId === orgId;
+
 async function loadSettings(): Promise<void> {
+  const orgId = session.orgId;
   try {
-    session.settings = await settingsApi('GET');
+    const settings = await settingsApi('GET');
+    if (!stillShowing(orgId)) return;
+    session.settings = settings;
     $('settings-error').textContent = '';
   } catch (error) {
-    $('settings-error').textContent = errorText(error);
+    if (stillShowing(orgId)) $('settings-error').textContent = errorText(error);
     return;
   }
   renderSettings();
@@ -147,6 +156,7 @@ function renderSettings(): void {
   $<HTMLInputElement>('request-id-header').value = s.requestIdHeader;
   const media = $<HTMLInputElement>('media-limit');
   media.value = String(s.mediaMaxBase64Bytes);
+  media.dataset.org = session.orgId;
   media.readOnly = !isOperator();
   $('media-save').hidden = !isOperator();
   $('media-human').textContent = `${(s.mediaMaxBase64Bytes / (1024 * 1024)).toFixed(1)} MiB`;
@@ -172,12 +182,14 @@ async function patchSettings(change: Partial<Settings>, errorId: string, savedId
 // ---------------------------------------------------------------- keys
 
 async function loadKeys(): Promise<void> {
+  const orgId = session.orgId;
   try {
     const { keys } = (await registry('GET', '/keys')) as { keys: Key[] };
+    if (!stillShowing(orgId)) return;
     session.keys = keys;
     $('keys-error').textContent = '';
   } catch (error) {
-    $('keys-error').textContent = errorText(error);
+    if (stillShowing(orgId)) $('keys-error').textContent = errorText(error);
     return;
   }
   renderKeys();
