@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { KEY_RING_STREAM_PREFIX, KeyRingEvent, orgIdOfStream, parseKeyRingEvent } from '@keywarden/contracts';
+import { KEY_RING_STREAM_PREFIX, orgIdOfStream, parseKeyRingEvent } from '@keywarden/contracts';
 import { EVENT_STORE, EventStore, ReplayedEvent } from '@keywarden/event-store';
-import { fold, KeyRing } from '../domain/key-ring.decider';
+import { KeyRing, KeyRingFold } from '../domain/key-ring.decider';
 import { SCHEDULER_LOGGER } from './scheduler.tokens';
 
 const PAGE = 1_000;
@@ -48,9 +48,9 @@ export class KeyRingIndex {
     return [...this.rings];
   }
 
-  /** Folds each ring's new events of the page at once: fold is linear, an evolve per event copies the ring's key list. */
+  /** Folds each ring's new events of the page into one working copy: an evolve per event copies the ring's key list. */
   private applyPage(page: readonly ReplayedEvent[]): void {
-    const fresh = new Map<string, KeyRingEvent[]>();
+    const folding = new Map<string, KeyRingFold>();
     for (const event of page) {
       if (this.position !== undefined && event.position <= this.position) continue;
       this.position = event.position;
@@ -58,16 +58,16 @@ export class KeyRingIndex {
       if (orgId === null || this.unreadable.has(orgId)) continue;
       try {
         const parsed = parseKeyRingEvent(event.type, event.data);
-        const events = fresh.get(orgId);
-        if (events) events.push(parsed);
-        else fresh.set(orgId, [parsed]);
+        let ring = folding.get(orgId);
+        if (!ring) folding.set(orgId, (ring = new KeyRingFold(this.rings.get(orgId))));
+        ring.apply(parsed);
       } catch (error) {
         this.logger.error({ err: error, orgId, position: event.position.toString() }, 'key-ring event does not match its contract: ring skipped');
         this.rings.delete(orgId);
-        fresh.delete(orgId);
+        folding.delete(orgId);
         this.unreadable.add(orgId);
       }
     }
-    for (const [orgId, events] of fresh) this.rings.set(orgId, fold(events, this.rings.get(orgId)));
+    for (const [orgId, ring] of folding) this.rings.set(orgId, ring.ring());
   }
 }
