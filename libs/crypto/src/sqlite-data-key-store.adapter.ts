@@ -32,6 +32,7 @@ export class SqliteDataKeyStore implements DataKeyStore {
     }
     // Create the file 0600 first: SQLite gives its -wal and -shm files the database file's mode.
     closeSync(openSync(this.file, 'a', 0o600));
+    chmodSync(this.file, 0o600);
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
     // Deleted rows are zeroed on their pages instead of left in free space: crypto-shredding.
