@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import { RequestRefusedException } from './request-refused.exception';
 
 /** The JSON error body of API.md: `{statusCode, error, message, details?}`. */
 export type ApiErrorBody = { statusCode: number; error: string; message: string; details?: unknown };
@@ -9,6 +10,12 @@ export type ApiErrorBody = { statusCode: number; error: string; message: string;
 type CodedError = Error & { code: string; details?: unknown };
 
 const isCoded = (e: unknown): e is CodedError => e instanceof Error && typeof (e as { code?: unknown }).code === 'string';
+
+/** An http-errors error (Express, its router) that blames the client: e.g. a path its router cannot decode. */
+const isClientHttpError = (e: unknown): e is Error & { status: number } => {
+  const status = (e as { status?: unknown } | null)?.status;
+  return e instanceof Error && typeof status === 'number' && status >= 400 && status < 500 && (e as { expose?: unknown }).expose === true;
+};
 
 const reason = (status: number): string =>
   (HttpStatus[status] ?? 'Error')
@@ -33,6 +40,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error({ err: exception }, 'request failed');
+    // The client's doing, and expected from scanners: one line to see it, no stack to page anyone.
+    else if (exception instanceof RequestRefusedException) this.logger.warn({ statusCode: body.statusCode, refusal: exception.code }, `request refused: ${body.message}`);
     if (response.headersSent) return;
     response.status(body.statusCode).json(body);
   }
@@ -57,6 +66,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
         message: exception.message,
         details: { code: exception.code, ...(typeof exception.details === 'object' && exception.details ? exception.details : {}) },
       };
+    }
+    if (isClientHttpError(exception)) {
+      return { statusCode: exception.status, error: reason(exception.status), message: `the request was refused: ${exception.message}` };
     }
     return { statusCode: 500, error: 'Internal Server Error', message: 'an unexpected error occurred; it has been logged' };
   }

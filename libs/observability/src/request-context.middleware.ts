@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_REQUEST_ID_HEADER, isValidRequestId, REQUEST_ID_QUERY_PARAMETER, runWithRequestContext } from './request-context';
+import { RequestRefusedException } from './request-refused.exception';
 
 export type RequestIdHeaderLookup = (orgId: string) => Promise<string>;
 
@@ -14,8 +15,10 @@ const ORG_IN_PATH = /^\/v1\/orgs\/([^/?#]+)/;
  */
 export function requestContextMiddleware(headerFor: RequestIdHeaderLookup) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const orgId = ORG_IN_PATH.exec(req.path)?.[1];
-    const resolveHeader = orgId ? headerFor(decodeURIComponent(orgId)).catch(() => DEFAULT_REQUEST_ID_HEADER) : Promise.resolve(DEFAULT_REQUEST_ID_HEADER);
+    const rawOrgId = ORG_IN_PATH.exec(req.path)?.[1];
+    const orgId = rawOrgId === undefined ? undefined : decodedOrNull(rawOrgId);
+    if (orgId === null) return next(malformedUrl());
+    const resolveHeader = orgId ? headerFor(orgId).catch(() => DEFAULT_REQUEST_ID_HEADER) : Promise.resolve(DEFAULT_REQUEST_ID_HEADER);
     void resolveHeader.then((header) => {
       const fromHeader = req.headers[header.toLowerCase()];
       const fromQuery = req.query[REQUEST_ID_QUERY_PARAMETER];
@@ -30,7 +33,30 @@ export function requestContextMiddleware(headerFor: RequestIdHeaderLookup) {
       }
       const requestId = given ?? randomUUID();
       if (given !== undefined) res.setHeader(header, given);
-      runWithRequestContext({ requestId, fromCaller: given !== undefined, orgId }, next);
+      runWithRequestContext({ requestId, fromCaller: given !== undefined, orgId: rawOrgId }, next);
     }, next);
+  };
+}
+
+const decodedOrNull = (segment: string): string | null => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+};
+
+export const malformedUrl = (): RequestRefusedException =>
+  new RequestRefusedException(400, 'MALFORMED_URL', 'the URL holds a malformed percent-encoding: each % must start a %XX escape of UTF-8 bytes');
+
+/**
+ * Refuses a URL whose percent-encoding (path or query) does not decode, before any route, parser
+ * or log line tries to: 400, never a URIError deep inside.
+ */
+export function percentEncodingMiddleware() {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const url = req.originalUrl ?? req.url;
+    if (url.includes('%') && decodedOrNull(url) === null) return next(malformedUrl());
+    next();
   };
 }

@@ -1,10 +1,20 @@
-import { DynamicModule, INestApplication, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ApiExceptionFilter, currentRequestId, httpMetricsMiddleware, NestPinoLogger, requestContextMiddleware, RequestIdHeaderLookup } from '@keywarden/observability';
+import {
+  ApiExceptionFilter,
+  currentRequestId,
+  httpMetricsMiddleware,
+  NestPinoLogger,
+  percentEncodingMiddleware,
+  requestContextMiddleware,
+  RequestIdHeaderLookup,
+} from '@keywarden/observability';
+import { BodyValidationPipe } from './body-validation.pipe';
+import { jsonBodyMiddleware } from './json-body.middleware';
 import { OpsModule } from './ops/ops.module';
 import { ReadinessSource } from './ops/readiness';
 
@@ -54,7 +64,6 @@ function setUpOpenApi(app: INestApplication, openApi: NonNullable<HttpAppOptions
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
-  express.useBodyParser('json', { limit: '64kb' });
   app.use(httpMetricsMiddleware(options.service ?? 'http'));
   app.use(requestContextMiddleware(options.requestIdHeaderFor));
   app.use(
@@ -69,8 +78,12 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       },
     }),
   );
+  // After the request context and the request log, so a refused URL or body is counted, logged
+  // and answered with the request id like any other refusal.
+  app.use(percentEncodingMiddleware());
+  app.use(jsonBodyMiddleware());
   app.useGlobalPipes(
-    new ValidationPipe({
+    new BodyValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
