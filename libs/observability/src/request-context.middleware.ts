@@ -46,6 +46,9 @@ const decodedOrNull = (segment: string): string | null => {
   }
 };
 
+/** Whether every percent-escape of a URL (path and query) decodes as UTF-8. */
+export const isWellEncodedUrl = (url: string): boolean => !url.includes('%') || decodedOrNull(url) !== null;
+
 export const malformedUrl = (): RequestRefusedException =>
   new RequestRefusedException(400, 'MALFORMED_URL', 'the URL holds a malformed percent-encoding: each % must start a %XX escape of UTF-8 bytes');
 
@@ -55,8 +58,7 @@ export const malformedUrl = (): RequestRefusedException =>
  */
 export function percentEncodingMiddleware() {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    const url = req.originalUrl ?? req.url;
-    if (url.includes('%') && decodedOrNull(url) === null) return next(malformedUrl());
+    if (!isWellEncodedUrl(req.originalUrl ?? req.url)) return next(malformedUrl());
     next();
   };
 }

@@ -65,6 +65,8 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   app.use(httpMetricsMiddleware(options.service ?? 'http'));
+  // Before anything reads the URL (the request id may come from its query).
+  app.use(percentEncodingMiddleware());
   app.use(requestContextMiddleware(options.requestIdHeaderFor));
   app.use(
     pinoHttp({
@@ -78,9 +80,8 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
       },
     }),
   );
-  // After the request context and the request log, so a refused URL or body is counted, logged
-  // and answered with the request id like any other refusal.
-  app.use(percentEncodingMiddleware());
+  // After the request context and the request log, so a refused body is logged and answered with
+  // the request id like any other refusal.
   app.use(jsonBodyMiddleware());
   app.useGlobalPipes(
     new BodyValidationPipe({

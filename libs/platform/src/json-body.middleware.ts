@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import getRawBody from 'raw-body';
 import { RequestRefusedException } from '@keywarden/observability';
@@ -16,20 +17,25 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+type WithHeaders = Pick<IncomingMessage, 'headers'>;
+
 /** A request carries a body when it says so (RFC 9112 §6.3): a Transfer-Encoding or a non-zero Content-Length. */
-const hasBody = (req: Request): boolean => req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0').trim() !== '0';
+export const hasBody = (req: WithHeaders): boolean => req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0').trim() !== '0';
+
+/** HTTP's optional whitespace is spaces and tabs only (String#trim would also drop U+00A0 and others). */
+const httpTrim = (value: string): string => value.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** `type/subtype` and its parameters, lower-cased; null when the header is not a media type. */
 function parseMediaType(header: string): { type: string; params: Map<string, string> } | null {
   const [type, ...rest] = header.split(';');
-  const mediaType = type.trim().toLowerCase();
+  const mediaType = httpTrim(type).toLowerCase();
   if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(mediaType)) return null;
   const params = new Map<string, string>();
   for (const param of rest) {
-    if (param.trim() === '') continue;
+    if (httpTrim(param) === '') continue;
     const eq = param.indexOf('=');
     if (eq < 1) return null;
-    params.set(param.slice(0, eq).trim().toLowerCase(), param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+    params.set(httpTrim(param.slice(0, eq)).toLowerCase(), httpTrim(param.slice(eq + 1)).replace(/^"(.*)"$/, '$1').toLowerCase());
   }
   return { type: mediaType, params };
 }
@@ -61,17 +67,16 @@ class ForbiddenKeyError extends Error {
 }
 
 /**
- * Parses a body that is strictly JSON text: a top-level object or array (no bare values), no key
+ * Parses a body that is strictly JSON text: a top-level object or array (no bare value), no key
  * that addresses an object's prototype anywhere.
  */
 export function parseJsonBody(text: string, limits: JsonBodyLimits = JSON_BODY_LIMITS): unknown {
   if (jsonDepthExceeds(text, limits.maxDepth)) {
     throw new RequestRefusedException(400, 'JSON_TOO_DEEP', `the JSON body is nested deeper than ${limits.maxDepth} levels`);
   }
-  const first = text.trimStart().charAt(0);
-  if (first !== '{' && first !== '[') throw new RequestRefusedException(400, 'BODY_NOT_AN_OBJECT', 'the body must be a JSON object');
+  let parsed: unknown;
   try {
-    return JSON.parse(text, (key, value: unknown) => {
+    parsed = JSON.parse(text, (key, value: unknown) => {
       if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(key);
       return value;
     });
@@ -81,6 +86,8 @@ export function parseJsonBody(text: string, limits: JsonBodyLimits = JSON_BODY_L
     }
     throw new RequestRefusedException(400, 'MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
   }
+  if (typeof parsed !== 'object' || parsed === null) throw new RequestRefusedException(400, 'BODY_NOT_AN_OBJECT', 'the body must be a JSON object');
+  return parsed;
 }
 
 /**
@@ -115,7 +122,8 @@ export function jsonBodyMiddleware(limits: JsonBodyLimits = JSON_BODY_LIMITS) {
   };
 }
 
-function refusalOfHeaders(req: Request, limits: JsonBodyLimits): RequestRefusedException | null {
+/** Why a request's body is refused from its headers alone (type, charset, encoding, declared size), or null. */
+export function refusalOfHeaders(req: WithHeaders, limits: JsonBodyLimits = JSON_BODY_LIMITS): RequestRefusedException | null {
   const header = req.headers['content-type'];
   const mediaType = header === undefined ? null : parseMediaType(header);
   if (!mediaType || mediaType.type !== 'application/json') {
@@ -126,8 +134,13 @@ function refusalOfHeaders(req: Request, limits: JsonBodyLimits): RequestRefusedE
     return new RequestRefusedException(415, 'UNSUPPORTED_CHARSET', `a JSON body must be UTF-8 (got charset ${JSON.stringify(charset.slice(0, 40))})`);
   }
   const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+  if (encoding !== undefined && httpTrim(encoding).toLowerCase() !== 'identity') {
     return new RequestRefusedException(415, 'UNSUPPORTED_CONTENT_ENCODING', `a request body must not be compressed or encoded (got Content-Encoding ${JSON.stringify(encoding.slice(0, 40))})`);
+  }
+  // Node undoes the chunked framing only: a body sent "gzip, chunked" would reach the parser still compressed.
+  const transfer = req.headers['transfer-encoding'];
+  if (transfer !== undefined && httpTrim(transfer).toLowerCase() !== 'chunked') {
+    return new RequestRefusedException(415, 'UNSUPPORTED_CONTENT_ENCODING', `a request body may only be sent with Transfer-Encoding: chunked (got ${JSON.stringify(transfer.slice(0, 40))})`);
   }
   const length = req.headers['content-length'];
   if (length !== undefined && /^\d+$/.test(length.trim()) && Number(length) > limits.maxBytes) return tooLarge(limits);

@@ -1,8 +1,11 @@
 import http, { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { metricsText } from '@keywarden/observability';
+import { isWellEncodedUrl, malformedUrl, metricsText, RequestRefusedException } from '@keywarden/observability';
+import { hasBody, refusalOfHeaders } from '../json-body.middleware';
 import { checkReadiness, ReadinessSource } from './readiness';
+
+const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 413: 'Payload Too Large', 415: 'Unsupported Media Type' };
 
 /**
  * /health/live, /health/ready and /metrics on their own small listener, for the services with no
@@ -20,7 +23,18 @@ export class OpsHttpServer {
       const json = (status: number, body: unknown): void => {
         res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
       };
-      if (req.method !== 'GET') return json(405, { statusCode: 405, error: 'Method Not Allowed', message: 'only GET' });
+      const refuse = (error: RequestRefusedException): void => {
+        const body = error.getResponse() as { message: string; details: unknown };
+        this.logger.warn({ statusCode: error.getStatus(), refusal: error.code }, `request refused: ${body.message}`);
+        json(error.getStatus(), { statusCode: error.getStatus(), error: REASONS[error.getStatus()] ?? 'Bad Request', ...body });
+      };
+      // The same refusals as the admin services: a URL that does not decode, a body that is not JSON.
+      const refused = !isWellEncodedUrl(req.url ?? '/') ? malformedUrl() : hasBody(req) ? refusalOfHeaders(req) : null;
+      if (refused) return refuse(refused);
+      if (req.method !== 'GET') {
+        res.setHeader('Allow', 'GET');
+        return json(405, { statusCode: 405, error: 'Method Not Allowed', message: 'only GET' });
+      }
       if (path === '/health/live') return json(200, { status: 'up' });
       if (path === '/health/ready') {
         void checkReadiness(this.readiness).then((report) => json(report.status === 'up' ? 200 : 503, report));

@@ -1,4 +1,5 @@
-import { IsArray, IsBoolean, IsInt, IsString, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsString, ValidateIf } from 'class-validator';
+import { SETTINGS_LIMITS } from '@keywarden/contracts';
 
 /** Types only checked here, null refused; the ranges and rules are the domain's (settingsProblems). */
 const Given = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
@@ -27,6 +28,10 @@ export class ChangeSettingsRequestDto {
 
   @Given()
   @IsArray()
+  // Refused at the boundary, one message however many arrive (the domain holds the same limit).
+  @ArrayMaxSize(SETTINGS_LIMITS.notificationEmails.maxItems, {
+    message: ({ value }) => `notificationEmails holds at most ${SETTINGS_LIMITS.notificationEmails.maxItems} addresses (got ${(value as unknown[]).length})`,
+  })
   @IsString({ each: true })
   notificationEmails?: string[];
 
