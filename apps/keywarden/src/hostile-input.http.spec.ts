@@ -283,7 +283,7 @@ describe('hostile input to the admin services', () => {
         8,
       );
       for (const agent of agents.values()) agent.destroy();
-      for (const [service, tally] of tallies) process.stdout.write(`${tally.line(service)}\n`);
+      for (const [service, tally] of [...tallies].sort(([a], [b]) => a.localeCompare(b))) process.stdout.write(`${tally.line(service)}\n`);
       process.stdout.write(`hostile-input: admin services ${cases.length} requests in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
       expect({ seed, wrong: wrong.slice(0, 20), wrongCount: wrong.length, wrongKinds: [...new Set(wrong.map((w) => w.split(':')[0] + ' → ' + w.split(' → ')[1].split(' ')[0]))] }).toEqual({

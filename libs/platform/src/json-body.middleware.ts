@@ -97,11 +97,16 @@ export function parseJsonBody(text: string, limits: JsonBodyLimits = JSON_BODY_L
  * and answered with defaults. A request without a body passes with `req.body` unset.
  */
 export function jsonBodyMiddleware(limits: JsonBodyLimits = JSON_BODY_LIMITS) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+  return (req: Request, res: Response, next: NextFunction): void => {
     if (!hasBody(req)) return next();
+    // A body refused unread (or read only up to the limit) is not drained: the connection closes
+    // after the answer, so the next request on it is never read from the middle of this body.
+    const unread = (refusal: RequestRefusedException): void => {
+      res.setHeader('Connection', 'close');
+      next(refusal);
+    };
     const refused = refusalOfHeaders(req, limits);
-    // Refused before reading: the rest of the body is drained by Node once the answer is sent.
-    if (refused) return next(refused);
+    if (refused) return unread(refused);
     getRawBody(req, { length: req.headers['content-length'], limit: limits.maxBytes }).then(
       (buffer) => {
         let text: string;
@@ -117,7 +122,7 @@ export function jsonBodyMiddleware(limits: JsonBodyLimits = JSON_BODY_LIMITS) {
         }
         next();
       },
-      (error: getRawBody.RawBodyError) => next(refusalOfRead(error, limits)),
+      (error: getRawBody.RawBodyError) => unread(refusalOfRead(error, limits)),
     );
   };
 }

@@ -30,7 +30,11 @@ export class OpsHttpServer {
       };
       // The same refusals as the admin services: a URL that does not decode, a body that is not JSON.
       const refused = !isWellEncodedUrl(req.url ?? '/') ? malformedUrl() : hasBody(req) ? refusalOfHeaders(req) : null;
-      if (refused) return refuse(refused);
+      if (refused) {
+        // The body is not read: close after the answer rather than drain it.
+        if (hasBody(req)) res.setHeader('Connection', 'close');
+        return refuse(refused);
+      }
       if (req.method !== 'GET') {
         res.setHeader('Allow', 'GET');
         return json(405, { statusCode: 405, error: 'Method Not Allowed', message: 'only GET' });
