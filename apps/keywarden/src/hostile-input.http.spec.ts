@@ -14,7 +14,7 @@ import { startSettings } from '../../settings/src/settings.service';
 // Issue 20, the admin services' half: the registry, the settings service and the projection's and
 // notifier's ops listeners, on the embedded adapters, over real sockets. Every request a client
 // chose gets a 4xx of the right kind and changes nothing; the cases of the issue are named tests.
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const HOSTILE_REQUESTS = Number(process.env.HOSTILE_REQUESTS ?? 6_000);
 const LIMIT = 64 * 1024;
