@@ -110,6 +110,20 @@ describe('the all-in-one (npm start) across a restart', () => {
     expect((await settings.get(`/v1/orgs/${ORG}/settings`).set(admin).expect(200)).body).toMatchObject({ ...SETTINGS, mediaMaxBase64Bytes: 1000 });
   });
 
+  it('the settings were on the bus at start: replayed before the services listened, no republish needed', () => {
+    const logged = keywarden!.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    const replayed = logged.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('following the settings topic'));
+    expect(replayed.length).toBeGreaterThan(0);
+    for (const line of replayed) expect(line.organisations).toBeGreaterThanOrEqual(1);
+    expect(logged.filter((l) => l.msg === 'the topic holds nothing the relay published: republishing from the first event')).toEqual([]);
+  });
+
   it('the registry answers date-times with Z, and the key table still shows when the key was last used', async () => {
     const res = await registry.get(`/v1/orgs/${ORG}/keys`).set({ ...admin, 'X-Trace-Id': 'table-after-1' }).expect(200);
     expect(res.headers['x-trace-id']).toBe('table-after-1');
