@@ -46,6 +46,16 @@ export function waitForMailFile(dataDir: string, predicate: (mail: MailFile) => 
   return waitFor(async () => (await readMailFiles(dataDir)).find(predicate), { timeoutMs, description: 'a mail file matching the predicate' });
 }
 
+/** Mail files by the event they were sent for (X-Keywarden-Event-Id): a notification goes out once. */
+export function mailsByEvent(mails: readonly MailFile[]): Map<string, MailFile[]> {
+  const byEvent = new Map<string, MailFile[]>();
+  for (const mail of mails) {
+    const id = mail.header('x-keywarden-event-id') ?? `no-event-id:${mail.file}`;
+    byEvent.set(id, [...(byEvent.get(id) ?? []), mail]);
+  }
+  return byEvent;
+}
+
 /** The 6-digit code of a reveal-code mail (on its own indented line in the text part). */
 export function codeIn(text: string): string {
   const match = /^ {4}(\d{6})$/m.exec(text);

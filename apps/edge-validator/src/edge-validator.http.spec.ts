@@ -313,6 +313,37 @@ describe('edge-validator HTTP behaviour', () => {
       });
       expect(upstream.last().headers['x-trace-ref']).toBe('trace-9');
     });
+
+    it("honours the organisation's header when its verified Secret is refused: revoked, deleted or expired key", async () => {
+      const { keyId, secret } = await issueKey({ validity: 'P3D' });
+      await changeSettings({ requestIdHeader: 'X-Trace-Ref' });
+      await waitFor(async () => (await edge.get('/v1/things').set(bearer(secret)).set('X-Trace-Ref', 'ok-1')).headers['x-trace-ref'] === 'ok-1', {
+        description: 'the edge using the new header',
+      });
+      const refusedWith = async (id: string) => {
+        const res = await edge.get('/v1/things').set(bearer(secret)).set('X-Trace-Ref', id).expect(401);
+        expect(res.headers['x-trace-ref']).toBe(id);
+        expect(harness.logs.parsed().filter((l) => l.service === 'edge-validator' && l.requestId === id)).toEqual([
+          expect.objectContaining({ msg: 'edge request', status: 401, orgId: org, path: '/v1/things', refusal: expect.any(String) }),
+        ]);
+      };
+      try {
+        // Expired: the clock passes the key's end.
+        harness.clock.advance(3 * DAY_MS);
+        await refusedWith('expired-1');
+      } finally {
+        harness.clock.advance(-3 * DAY_MS);
+      }
+      await registry.post(`/v1/orgs/${org}/keys/${keyId}/revoke`).set(bearer(admin)).send({ grace: 'P0D' }).expect(200);
+      await waitFor(async () => (await edge.get('/v1/things').set(bearer(secret))).status === 401, { description: 'the revoked key refused' });
+      await refusedWith('revoked-1');
+      await registry.delete(`/v1/orgs/${org}/keys/${keyId}`).set(bearer(admin)).expect(204);
+      await refusedWith('deleted-1');
+      // A Secret that does not verify names no organisation: its header is not the one read.
+      const [header, payload] = secret.split('.');
+      const forged = await edge.get('/v1/things').set(bearer(`${header}.${payload}.${'A'.repeat(86)}`)).set('X-Trace-Ref', 'forged-1').expect(401);
+      expect(forged.headers['x-trace-ref']).toBeUndefined();
+    });
   });
 
   describe('media limit', () => {

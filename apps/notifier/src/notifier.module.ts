@@ -6,7 +6,7 @@ import { EVENT_STORE } from '@keywarden/event-store';
 import { MESSAGE_BUS } from '@keywarden/messaging';
 import { Infrastructure } from '@keywarden/platform';
 import { NotificationConsumer, ResolvedNotifierOptions } from './consumer/notification.consumer';
-import { InMemorySentLedger } from './ledger/in-memory-sent-ledger.adapter';
+import { SqliteSentLedger } from './ledger/sqlite-sent-ledger.adapter';
 import { RedisSentLedger } from './ledger/redis-sent-ledger.adapter';
 import { SENT_LEDGER } from './ledger/sent-ledger.port';
 import { FileMailTransport } from './mail/file-mail-transport.adapter';
@@ -33,7 +33,11 @@ const infrastructureProviders = (infra: Infrastructure, options: ResolvedNotifie
   },
   {
     provide: SENT_LEDGER,
-    useFactory: async () => (infra.config.redisUrl ? new RedisSentLedger(await infra.redis(), `${infra.redisKeyPrefix}notifier:${options.groupId}:`) : new InMemorySentLedger()),
+    // Without Redis, a file under the data folder: "already sent" must outlive a restart.
+    useFactory: async () =>
+      infra.config.redisUrl
+        ? new RedisSentLedger(await infra.redis(), `${infra.redisKeyPrefix}notifier:${options.groupId}:`)
+        : new SqliteSentLedger(join(infra.config.dataDir, 'notifier-sent.sqlite'), `${infra.config.namespace ?? ''}:${options.groupId}`),
   },
   { provide: NOTIFIER_OPTIONS, useValue: options },
 ];

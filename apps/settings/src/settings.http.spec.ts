@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { DEFAULT_SETTINGS, MAX_MEDIA_MAX_BASE64_BYTES, settingsStream, Topics } from '@keywarden/contracts';
 import { EventStore, RecordedEvent } from '@keywarden/event-store';
@@ -304,5 +306,49 @@ describe('settings HTTP API', () => {
       const old = await api.get(`/v1/orgs/${org}/settings`).set(auth()).set('X-Customer-Request-Id', 'old-1').expect(200);
       expect(old.headers['x-customer-request-id']).toBeUndefined();
     });
+  });
+});
+
+describe('settings across a restart of the embedded process', () => {
+  const patch = { isoUtcTimestamps: true, requestIdHeader: 'X-Trace-Id', expiryNoticeDays: 45 };
+
+  it('every reader of the settings topic has the saved settings after a restart', async () => {
+    const first = new EmbeddedHarness({ start: '2026-03-01T10:00:00.000Z' });
+    await first.start(startSettings);
+    const token = await first.token('acme-restart');
+    await request(first.url('settings')).patch('/v1/orgs/acme-restart/settings').set({ Authorization: `Bearer ${token}` }).send(patch).expect(200);
+    await waitFor(async () => (await first.infra.orgSettings()).current('acme-restart').expiryNoticeDays === 45);
+    await first.stop({ keepData: true });
+
+    const second = new EmbeddedHarness({ dataDir: first.dataDir, start: '2026-03-01T10:00:00.000Z' });
+    try {
+      await second.start(startSettings);
+      expect((await second.infra.orgSettings()).current('acme-restart')).toMatchObject(patch);
+    } finally {
+      await second.stop();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a data folder from before the bus was durable (no bus.sqlite) gets its settings topic refilled from the store', async () => {
+    const first = new EmbeddedHarness({ start: '2026-03-01T10:00:00.000Z' });
+    await first.start(startSettings);
+    const token = await first.token('acme-upgrade');
+    await request(first.url('settings')).patch('/v1/orgs/acme-upgrade/settings').set({ Authorization: `Bearer ${token}` }).send(patch).expect(200);
+    await waitFor(async () => (await first.infra.orgSettings()).current('acme-upgrade').expiryNoticeDays === 45);
+    await first.stop({ keepData: true });
+    for (const file of ['bus.sqlite', 'bus.sqlite-wal', 'bus.sqlite-shm']) rmSync(join(first.dataDir, file), { force: true });
+
+    const second = new EmbeddedHarness({ dataDir: first.dataDir, start: '2026-03-01T10:00:00.000Z' });
+    try {
+      await second.start(startSettings);
+      // The settings service's own reader started (empty topic) before its relay refilled it.
+      await waitFor(async () => (await second.infra.orgSettings()).current('acme-upgrade').expiryNoticeDays === 45);
+      expect((await second.infra.orgSettings()).current('acme-upgrade')).toMatchObject(patch);
+      expect(second.logs.lines.join('\n')).toContain('republishing from the first event');
+    } finally {
+      await second.stop();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
   });
 });

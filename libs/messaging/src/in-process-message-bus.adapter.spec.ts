@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deadLetterTopic } from '@keywarden/contracts';
 import { waitFor } from '../../../test/support/wait-for';
 import { DLQ_HEADERS, isPoisonError, retryDelayMs } from './consumer-failure';
@@ -9,6 +12,73 @@ import { collector, describeMessageBusContract, uniqueName } from './testing/mes
 const makeBus = () => new InProcessMessageBus({ retryBackoff: { initialDelayMs: 5, maxDelayMs: 20 }, logger: silentMessagingLogger });
 
 describeMessageBusContract('in-process', { makeBus });
+
+const durableDir = mkdtempSync(join(tmpdir(), 'keywarden-bus-'));
+afterAll(() => rmSync(durableDir, { recursive: true, force: true }));
+const durableBus = (file: string, options: { retentionMs?: number } = {}) =>
+  new InProcessMessageBus({ retryBackoff: { initialDelayMs: 5, maxDelayMs: 20 }, logger: silentMessagingLogger, durableLogPath: join(durableDir, file), ...options });
+
+let durableFiles = 0;
+describeMessageBusContract('in-process, durable log', { makeBus: () => durableBus(`contract-${durableFiles++}.sqlite`) });
+
+describe('InProcessMessageBus with a durable log, across a restart', () => {
+  it('keeps the compacted topic: a reader that starts after the restart gets each key latest message', async () => {
+    const before = durableBus('compacted.sqlite');
+    await before.ensureTopics([{ topic: 'settings', compacted: true }]);
+    await before.publish(['v1', 'v2'].map((value) => ({ topic: 'settings', key: 'org-1', value, headers: { h: value } })));
+    await before.publish([{ topic: 'settings', key: 'org-2', value: 'w1', headers: {} }]);
+    await before.close();
+
+    const after = durableBus('compacted.sqlite');
+    const c = collector();
+    await after.subscribe({ groupId: 'new-reader', topics: ['settings'], fromBeginning: true, handler: c.handler });
+    await c.waitForCount(2);
+    expect(c.received.map((m) => [m.key, m.value, m.headers.h])).toEqual(expect.arrayContaining([['org-1', 'v2', 'v2'], ['org-2', 'w1', undefined]]));
+    const ends = (await after.partitionOffsets('settings')).reduce((sum, p) => sum + Number(p.end), 0);
+    expect(ends).toBe(3);
+    await after.close();
+  });
+
+  it('resumes a group at its committed position: nothing handled twice, nothing published before the stop missed', async () => {
+    const before = durableBus('positions.sqlite');
+    await before.ensureTopics([{ topic: 'mail', partitions: 1 }]);
+    const first = collector();
+    await before.subscribe({ groupId: 'notifier', topics: ['mail'], handler: first.handler });
+    await before.publish([{ topic: 'mail', key: 'org-1', value: 'm1', headers: {} }]);
+    await first.waitForCount(1);
+    await before.close();
+    // Published while the consumer is gone: its restart must deliver it.
+    const publisher = durableBus('positions.sqlite');
+    await publisher.publish([{ topic: 'mail', key: 'org-1', value: 'm2', headers: {} }]);
+    await publisher.close();
+
+    const after = durableBus('positions.sqlite');
+    const second = collector();
+    await after.subscribe({ groupId: 'notifier', topics: ['mail'], handler: second.handler });
+    await after.publish([{ topic: 'mail', key: 'org-1', value: 'm3', headers: {} }]);
+    await second.waitForCount(2);
+    expect(second.received.map((m) => [m.value, m.offset])).toEqual([
+      ['m2', '1'],
+      ['m3', '2'],
+    ]);
+    await after.close();
+  });
+
+  it('never reuses an offset, and drops what is older than the retention (a compacted topic keeps each key)', async () => {
+    const before = durableBus('retention.sqlite');
+    await before.ensureTopics([{ topic: 'usage', partitions: 1 }, { topic: 'settings', partitions: 1, compacted: true }]);
+    await before.publish([{ topic: 'usage', key: 'org-1', value: 'u1', headers: {} }, { topic: 'settings', key: 'org-1', value: 's1', headers: {} }]);
+    await before.close();
+
+    const after = durableBus('retention.sqlite', { retentionMs: -1 });
+    expect(after.readTopic('usage')).toEqual([]);
+    expect(after.readTopic('settings').map((m) => m.value)).toEqual(['s1']);
+    expect(await after.partitionOffsets('usage')).toEqual([{ partition: 0, start: '1', end: '1' }]);
+    await after.publish([{ topic: 'usage', key: 'org-1', value: 'u2', headers: {} }]);
+    expect(after.readTopic('usage').map((m) => [m.value, m.offset])).toEqual([['u2', '1']]);
+    await after.close();
+  });
+});
 
 describe('InProcessMessageBus', () => {
   it('keeps only the latest message of each key in a compacted topic', async () => {
@@ -97,5 +167,15 @@ describe('consumer failure policy', () => {
 
   it('backs off exponentially from 100 ms to 5 s', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 8, 100].map((n) => retryDelayMs(n))).toEqual([100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+  });
+});
+
+describe('InProcessMessageBus durable log file', () => {
+  it('is used by one bus at a time: a second one on the same file is refused with a message naming it', async () => {
+    const first = durableBus('locked.sqlite');
+    expect(() => durableBus('locked.sqlite')).toThrow(/locked\.sqlite is in use by another Keywarden process/);
+    await first.close();
+    const next = durableBus('locked.sqlite');
+    await next.close();
   });
 });

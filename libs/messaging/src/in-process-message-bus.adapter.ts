@@ -1,8 +1,11 @@
 /**
  * The message bus of the embedded mode (`npm start`): the same contract as Kafka, inside one process.
  *
- * - Each topic is a partitioned, append-only log held in memory (every message is kept; a compacted topic
- *   keeps the latest message of each key), so `fromBeginning` replays it as Kafka would.
+ * - Each topic is a partitioned, append-only log held in memory (a compacted topic keeps the latest message
+ *   of each key), so `fromBeginning` replays it as Kafka would. With `durableLogPath` (npm start: `bus.sqlite`
+ *   under the data folder) the logs and the groups' committed positions are also written to SQLite before
+ *   `publish` resolves or a position moves, and read back at construction: a restart finds the topics and
+ *   positions as Kafka would keep them (retention included), so a consumer neither misses nor re-reads.
  * - Messages of one key go to one partition (hash of the key), so one organisation's messages stay in order.
  * - A consumer group has a committed position per partition and gets every message once per group; members
  *   of one group share the partitions. Positions move only after the handler succeeds (at least once).
@@ -25,6 +28,7 @@ import {
   TopicSpec,
 } from './message-bus.port';
 import { MessagingLogger, stderrMessagingLogger } from './messaging-logger';
+import { SqliteMessageLog } from './sqlite-message-log';
 
 export type InProcessMessageBusOptions = Readonly<{
   /** Partitions of a topic whose spec gives none; 3 like the test broker. @default 3 */
@@ -33,9 +37,16 @@ export type InProcessMessageBusOptions = Readonly<{
   retryBackoff?: RetryBackoff;
   /** @default warnings and errors on stderr */
   logger?: MessagingLogger;
+  /** A SQLite file that keeps the topics and committed positions across restarts. @default none: memory only */
+  durableLogPath?: string;
+  /** Records of non-compacted topics older than this are dropped, and so are positions of groups idle this long (Kafka's defaults). @default 7 days */
+  retentionMs?: number;
 }>;
 
-type StoredRecord = Readonly<{ offset: number; key: string; value: string; headers: Readonly<Record<string, string>> }>;
+type StoredRecord = Readonly<{ offset: number; key: string; value: string; headers: Readonly<Record<string, string>>; appendedAtMs: number }>;
+
+const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 class PartitionLog {
   private records: StoredRecord[] = [];
@@ -43,10 +54,10 @@ class PartitionLog {
   /** The offset the next message gets: offsets are never reused, even when compaction removes records. */
   endOffset = 0;
 
-  append(key: string, value: string, headers: Record<string, string>, compacted: boolean): void {
-    if (compacted) this.records = this.records.filter((r) => r.key !== key);
-    this.records.push(Object.freeze({ offset: this.endOffset, key, value, headers: Object.freeze({ ...headers }) }));
-    this.endOffset += 1;
+  append(record: StoredRecord, compacted: boolean): void {
+    if (compacted) this.records = this.records.filter((r) => r.key !== record.key);
+    this.records.push(Object.freeze({ ...record, headers: Object.freeze({ ...record.headers }) }));
+    this.endOffset = record.offset + 1;
     const wakeUps = this.wakeUps;
     this.wakeUps = [];
     wakeUps.forEach((wake) => wake());
@@ -65,6 +76,16 @@ class PartitionLog {
 
   all(): readonly StoredRecord[] {
     return this.records;
+  }
+
+  /** Restores what the durable log held (in offset order) and the partition's end. */
+  restore(records: StoredRecord[], endOffset: number): void {
+    this.records = records;
+    this.endOffset = Math.max(endOffset, (records.at(-1)?.offset ?? -1) + 1);
+  }
+
+  dropAppendedBefore(beforeMs: number): void {
+    this.records = this.records.filter((r) => r.appendedAtMs >= beforeMs);
   }
 
   nextAppend(): Promise<void> {
@@ -166,7 +187,7 @@ class PartitionWorker {
         continue;
       }
       this.attempt = 0;
-      this.group.committed.set(key, record.offset + 1);
+      this.bus.commit(this.group, this.log.name, this.partition, record.offset + 1);
     }
     this.group.workers.delete(key);
   }
@@ -208,11 +229,51 @@ export class InProcessMessageBus implements MessageBus {
   private readonly groups = new Map<string, ConsumerGroup>();
   private readonly handles = new Set<ConsumerHandle>();
   private closed = false;
+  private readonly durable?: SqliteMessageLog;
+  private readonly retentionMs: number;
+  private readonly pruneTimer?: NodeJS.Timeout;
+  /** Positions read back from the durable log, for groups that have not subscribed yet in this process. */
+  private readonly savedPositions = new Map<string, Map<string, number>>();
 
   constructor(options: InProcessMessageBusOptions = {}) {
     this.logger = options.logger ?? stderrMessagingLogger;
     this.retryBackoff = options.retryBackoff ?? {};
     this.defaultPartitions = options.defaultPartitions ?? 3;
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    if (options.durableLogPath) {
+      this.durable = new SqliteMessageLog(options.durableLogPath);
+      this.restore(this.durable);
+      this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS);
+      this.pruneTimer.unref();
+    }
+  }
+
+  private restore(durable: SqliteMessageLog): void {
+    durable.prune(Date.now() - this.retentionMs);
+    for (const topic of durable.topics()) {
+      const log = new TopicLog(topic.name, topic.partitions, topic.compacted);
+      const byPartition = log.partitions.map((): StoredRecord[] => []);
+      for (const r of durable.records(topic.name)) byPartition[r.partition]?.push(Object.freeze({ ...r, headers: Object.freeze({ ...r.headers }) }));
+      log.partitions.forEach((p, i) => p.restore(byPartition[i], topic.ends[i] ?? 0));
+      this.topics.set(topic.name, log);
+    }
+    for (const position of durable.positions()) {
+      let positions = this.savedPositions.get(position.groupId);
+      if (!positions) this.savedPositions.set(position.groupId, (positions = new Map()));
+      positions.set(positionKey(position.topic, position.partition), position.next);
+    }
+  }
+
+  private prune(): void {
+    if (!this.durable || this.closed) return;
+    const now = Date.now();
+    try {
+      for (const group of this.groups.values()) if (group.members.length > 0) this.durable.touchGroup(group.groupId, now);
+      this.durable.prune(now - this.retentionMs);
+      for (const log of this.topics.values()) if (!log.compacted) log.partitions.forEach((p) => p.dropAppendedBefore(now - this.retentionMs));
+    } catch (error) {
+      this.logger.warn('the durable message log could not be pruned: retried in an hour', { error: describeError(error) });
+    }
   }
 
   get isClosed(): boolean {
@@ -242,12 +303,16 @@ export class InProcessMessageBus implements MessageBus {
     if (!group) {
       group = new ConsumerGroup(options.groupId);
       this.groups.set(options.groupId, group);
+      for (const [key, next] of this.savedPositions.get(options.groupId) ?? []) group.committed.set(key, next);
+      this.savedPositions.delete(options.groupId);
+      this.durable?.touchGroup(options.groupId, Date.now());
     }
-    // Starting positions are fixed now, so a message published after subscribe() resolves is delivered.
+    // Starting positions are fixed now, so a message published after subscribe() resolves is delivered;
+    // they are committed (as the Kafka adapter does), so a restart before the first message starts there too.
     for (const log of logs) {
       log.partitions.forEach((partitionLog, partition) => {
         const key = positionKey(log.name, partition);
-        if (!group.committed.has(key)) group.committed.set(key, options.fromBeginning ? 0 : partitionLog.endOffset);
+        if (!group.committed.has(key)) this.commit(group, log.name, partition, options.fromBeginning ? 0 : partitionLog.endOffset);
       });
     }
     const member: Member = { topics: new Set(options.topics), handler: options.handler, inFlight: new Set() };
@@ -298,7 +363,9 @@ export class InProcessMessageBus implements MessageBus {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.pruneTimer);
     await Promise.all([...this.handles].map((h) => h.stop()));
+    this.durable?.close();
   }
 
   /** Every retained message of a topic (e.g. a `.dlq` topic), partition by partition, in offset order. */
@@ -307,6 +374,12 @@ export class InProcessMessageBus implements MessageBus {
     return log.partitions.flatMap((p, partition) =>
       p.all().map((r) => ({ topic, partition, offset: String(r.offset), key: r.key, value: r.value, headers: { ...r.headers } })),
     );
+  }
+
+  /** @internal used by the partition workers: the group's position moves, durably first when the log is. */
+  commit(group: Readonly<{ groupId: string; committed: Map<string, number> }>, topic: string, partition: number, next: number): void {
+    this.durable?.commit(group.groupId, topic, partition, next, Date.now());
+    group.committed.set(positionKey(topic, partition), next);
   }
 
   /** @internal used by the partition workers */
@@ -318,7 +391,12 @@ export class InProcessMessageBus implements MessageBus {
 
   private append(message: OutgoingMessage): void {
     const log = this.topicLog(message.topic);
-    log.partitions[log.partitionOf(message.key)].append(message.key, message.value, message.headers, log.compacted);
+    const partition = log.partitionOf(message.key);
+    const partitionLog = log.partitions[partition];
+    const record: StoredRecord = { offset: partitionLog.endOffset, key: message.key, value: message.value, headers: message.headers, appendedAtMs: Date.now() };
+    // Durable first: a record the SQLite write refused is not delivered either.
+    this.durable?.append(log.name, { ...record, partition }, log.compacted);
+    partitionLog.append(record, log.compacted);
   }
 
   private ensureWorker(group: ConsumerGroup, log: TopicLog, partition: number): void {
@@ -330,7 +408,9 @@ export class InProcessMessageBus implements MessageBus {
   }
 
   private createTopic(topic: string, partitions: number, compacted: boolean): void {
-    if (!this.topics.has(topic)) this.topics.set(topic, new TopicLog(topic, partitions, compacted));
+    if (this.topics.has(topic)) return;
+    this.durable?.createTopic(topic, partitions, compacted);
+    this.topics.set(topic, new TopicLog(topic, partitions, compacted));
   }
 
   private topicLog(topic: string): TopicLog {

@@ -5,3 +5,4 @@ export * from './in-process-message-bus.adapter';
 export * from './kafka-message-bus.adapter';
 export * from './namespaced-message-bus';
 export * from './kafka-readiness.probe';
+export * from './sqlite-message-log';

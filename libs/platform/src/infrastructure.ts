@@ -97,7 +97,8 @@ export class Infrastructure {
     if (!this.bus) {
       const bus = this.config.kafkaBrokers
         ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}`, logger: this.messagingLogger() })
-        : new InProcessMessageBus({ logger: this.messagingLogger() });
+        : // Durable under the data folder, so a restart keeps the topics and positions, as Kafka would.
+          new InProcessMessageBus({ logger: this.messagingLogger(), durableLogPath: join(this.config.dataDir, 'bus.sqlite') });
       const exposed = this.config.namespace ? new NamespacedMessageBus(bus, this.config.namespace) : bus;
       this.bus = exposed;
       this.unobserveLag = observeGauge(

@@ -62,6 +62,10 @@ function requestIdOf(req: IncomingMessage, callerUrl: string, settings: EdgeOrgS
   return { given: fromQuery, fromQuery };
 }
 
+/** The organisation of a Secret whose signature verified; undefined for anything else. */
+const orgIdOf = (verdict: Verdict): string | undefined =>
+  verdict.outcome === 'accepted' ? verdict.secret.orgId : verdict.outcome === 'refused' ? verdict.orgId : undefined;
+
 const pathOf = (url: string): string => {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -138,11 +142,12 @@ export class EdgeHttpServer {
   }
 
   private decided(req: IncomingMessage, res: ServerResponse, verdict: Verdict, url: string, nowMs: number, startedAt: number, expectsContinue: boolean): void {
-    if (verdict.outcome !== 'accepted') {
+    // A verified Secret names its organisation, accepted or not: its request-id header applies.
+    const orgId = orgIdOf(verdict);
+    if (orgId === undefined) {
       this.respond(req, res, verdict, DEFAULT_EDGE_SETTINGS, url, nowMs, startedAt, expectsContinue);
       return;
     }
-    const orgId = verdict.secret.orgId;
     let settings = DEFAULT_EDGE_SETTINGS;
     try {
       settings = this.deps.settings.get(orgId);
@@ -165,7 +170,7 @@ export class EdgeHttpServer {
     const auth = isAuthPath(url);
     const callerUrl = auth ? originalUrlOf(req, url) : url;
     const { given, fromQuery } = requestIdOf(req, callerUrl, settings);
-    const context = new EdgeRequestContext(given, verdict.outcome === 'accepted' ? verdict.secret.orgId : undefined);
+    const context = new EdgeRequestContext(given, orgIdOf(verdict));
     const log = (status: number, problem?: string): void =>
       this.accessLog(context, req.method, pathOf(callerUrl), status, startedAt, verdict, auth, problem);
 

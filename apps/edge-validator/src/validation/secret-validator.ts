@@ -6,7 +6,8 @@ import { KeyCacheUnavailableError, KeyEntryCache } from './key-entry.cache';
 
 export type Verdict =
   | Readonly<{ outcome: 'accepted'; secret: VerifiedSecretEntry }>
-  | Readonly<{ outcome: 'refused'; reason: RefusalReason }>
+  /** `orgId` when the Secret's signature verified (a revoked, expired or deleted key): its organisation's request-id header applies. */
+  | Readonly<{ outcome: 'refused'; reason: RefusalReason; orgId?: string }>
   /** Fail closed: something the decision needs could not be read; the caller answers 503. */
   | Readonly<{ outcome: 'unavailable'; cause: 'key-cache' | 'signing-keys' }>;
 
@@ -144,7 +145,7 @@ export class SecretValidator {
 }
 
 function verdictOf(secret: HeldSecret, decision: ReturnType<typeof decideAccess>): Verdict {
-  return decision.accepted ? secret.accepted : REFUSED[decision.reason];
+  return decision.accepted ? secret.accepted : { outcome: 'refused', reason: decision.reason, orgId: secret.orgId };
 }
 
 const refOf = (orgId: string, keyId: string): string => `${orgId}\u0000${keyId}`;

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
@@ -44,23 +47,46 @@ class RedisLastUsedStore implements LastUsedStore {
   }
 }
 
-/** The embedded mode's store: rebuilt at start by replaying the usage topic. */
-class InMemoryLastUsedStore implements LastUsedStore {
-  private readonly held = new Map<string, string>();
+/**
+ * Without Redis (the embedded mode): a SQLite file under the data folder, so a restart keeps "last
+ * used" as Redis would. The file names its own consumer group, made once: the group's position on
+ * the usage topic belongs with the instants it has applied, and registries with their own files
+ * never share one group (each would then see only some partitions).
+ */
+class SqliteLastUsedStore implements LastUsedStore {
+  private readonly db: Database.Database;
+  private readonly upsert: Database.Statement;
+  readonly groupId: string;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS last_used (org_id TEXT NOT NULL, key_id TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (org_id, key_id));
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    this.db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('group_id', ?)").run(`keywarden-key-registry-usage-${randomUUID()}`);
+    this.groupId = (this.db.prepare("SELECT value FROM meta WHERE name = 'group_id'").get() as { value: string }).value;
+    this.upsert = this.db.prepare('INSERT INTO last_used (org_id, key_id, at) VALUES (?, ?, ?) ON CONFLICT (org_id, key_id) DO UPDATE SET at = excluded.at WHERE excluded.at > last_used.at');
+  }
 
   async advance(orgId: string, lastUsed: ReadonlyArray<readonly [string, string]>): Promise<void> {
-    for (const [keyId, at] of lastUsed) {
-      const ref = `${orgId}\u0000${keyId}`;
-      const current = this.held.get(ref);
-      if (current === undefined || current < at) this.held.set(ref, at);
-    }
+    this.db.transaction(() => lastUsed.forEach(([keyId, at]) => this.upsert.run(orgId, keyId, at)))();
   }
 
   async read(orgId: string, keyIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
-    return new Map(keyIds.flatMap((keyId) => {
-      const at = this.held.get(`${orgId}\u0000${keyId}`);
-      return at === undefined ? [] : [[keyId, at] as const];
-    }));
+    if (keyIds.length === 0) return new Map();
+    const rows = this.db
+      .prepare(`SELECT key_id, at FROM last_used WHERE org_id = ? AND key_id IN (${keyIds.map(() => '?').join(',')})`)
+      .all(orgId, ...keyIds) as Array<{ key_id: string; at: string }>;
+    return new Map(rows.map((r) => [r.key_id, r.at] as const));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
   }
 }
 
@@ -68,11 +94,13 @@ class InMemoryLastUsedStore implements LastUsedStore {
  * "Last used" of the key table, from the edge's usage batches on the key-usage topic. Applying a
  * batch only moves instants forward, so redeliveries and replays are harmless. With Redis the
  * instants are shared by every registry instance (one consumer group between them); without it
- * each instance keeps its own in memory and replays the retained topic at start (its own group).
+ * each instance keeps its own in SQLite under its data folder (its own group, named in that file).
+ * Either way they outlive a restart: the usage topic keeps only 7 days, "last used" must not.
  */
 @Injectable()
 export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstrap, OnApplicationShutdown {
   private store?: LastUsedStore;
+  private local?: SqliteLastUsedStore;
   private consumer?: ConsumerHandle;
   private readonly logger: Logger;
 
@@ -84,11 +112,17 @@ export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstra
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const shared = this.infra.config.redisUrl !== null;
-    this.store = shared ? new RedisLastUsedStore(await this.infra.redis(), this.infra.redisKeyPrefix) : new InMemoryLastUsedStore();
+    let groupId = 'keywarden-key-registry-usage';
+    if (this.infra.config.redisUrl !== null) {
+      this.store = new RedisLastUsedStore(await this.infra.redis(), this.infra.redisKeyPrefix);
+    } else {
+      this.local = new SqliteLastUsedStore(join(this.infra.config.dataDir, 'key-usage.sqlite'));
+      this.store = this.local;
+      groupId = this.local.groupId;
+    }
     await this.bus.ensureTopics([{ topic: Topics.keyUsage }]);
     this.consumer = await this.bus.subscribe({
-      groupId: shared ? 'keywarden-key-registry-usage' : `keywarden-key-registry-usage-${randomUUID()}`,
+      groupId,
       topics: [Topics.keyUsage],
       fromBeginning: true,
       handler: (message) => this.apply(message),
@@ -97,6 +131,7 @@ export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstra
 
   async onApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
+    this.local?.close();
   }
 
   async lastUsedAt(orgId: string, keyIds: readonly string[]): Promise<ReadonlyMap<string, string>> {

@@ -26,6 +26,7 @@ export class SettingsRelay implements OnApplicationBootstrap, OnApplicationShutd
       name: 'settings',
       streamPrefix: SETTINGS_STREAM_PREFIX,
       topics: [{ topic: Topics.settings, compacted: true }],
+      refillWhenEmpty: Topics.settings,
       messagesFor: (event, orgId) => this.messagesFor(event, orgId),
     });
   }

@@ -15,6 +15,12 @@ export type RelayRoute = Readonly<{
   topics: TopicSpec[];
   /** The messages of one recorded event, published together; none to skip it. Runs in the event's request context. */
   messagesFor(event: RecordedEvent, orgId: string): Promise<OutgoingMessage[]>;
+  /**
+   * A compacted topic whose readers need every key's latest message: found holding nothing at start
+   * while the checkpoint says events were published (an embedded data folder from before the bus was
+   * durable, a topic deleted and recreated), it is refilled from the first event, not left empty.
+   */
+  refillWhenEmpty?: string;
 }>;
 
 export type EventStoreRelayOptions = Readonly<{
@@ -71,7 +77,11 @@ export class EventStoreRelay {
   async start(): Promise<void> {
     this.stopping = false;
     await this.bus.ensureTopics(this.route.topics);
-    const from = await this.checkpoints.load();
+    let from = await this.checkpoints.load();
+    if (from !== undefined && this.route.refillWhenEmpty !== undefined && (await this.holdsNothing(this.route.refillWhenEmpty))) {
+      this.logger.warn({ relay: this.route.name, topic: this.route.refillWhenEmpty }, 'the topic holds nothing the relay published: republishing from the first event');
+      from = undefined;
+    }
     this.lastSaved = from;
     this.lastPublished = from;
     this.follow();
@@ -82,6 +92,10 @@ export class EventStoreRelay {
       { name: 'keywarden_relay_unpublished_events', help: `Events recorded in the store but not yet published (relay lag), counted up to ${LAG_COUNT_LIMIT}`, labelNames: ['relay'] },
       async () => [[{ relay: this.route.name }, await this.unpublished()]],
     );
+  }
+
+  private async holdsNothing(topic: string): Promise<boolean> {
+    return (await this.bus.partitionOffsets(topic)).every((p) => p.start === p.end);
   }
 
   /** Relay lag for /metrics: one bounded read of what follows the last published event. */
