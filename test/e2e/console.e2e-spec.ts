@@ -1,8 +1,9 @@
 // The admin console in a real browser (headless Debian chromium over the DevTools protocol):
 // every step of the help article's "Settings > API" page, checked on screen and through the API.
-// Screenshots of each state go to docs/screenshots/ (rewritten by every run; the README shows one).
+// Screenshots of each state go to test-output/screenshots/ (ignored by git), or to the folder in
+// KEYWARDEN_SCREENSHOTS_DIR: `npm run docs:screenshots` points it at docs/screenshots/.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { startKeyCacheProjection } from '../../apps/key-cache-projection/src/key-cache-projection.service';
 import { ConsoleSignInCodes } from '../../apps/key-registry/src/console/console-sign-in-codes';
@@ -18,7 +19,7 @@ import { waitFor } from '../support/wait-for';
 jest.setTimeout(180_000);
 
 const root = join(__dirname, '..', '..');
-const SHOTS = join(root, 'docs', 'screenshots');
+const SHOTS = resolve(root, process.env.KEYWARDEN_SCREENSHOTS_DIR || join('test-output', 'screenshots'));
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 type KeyBody = { keyId: string; status: string; expiresAt: string | null; revokedAt: string | null; graceEndsAt: string | null; createdAt: string };
