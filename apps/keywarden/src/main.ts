@@ -1,3 +1,4 @@
+import { adminTokenCommand } from '@keywarden/auth';
 import { SystemClock } from '@keywarden/clock';
 import { loadConfig } from '@keywarden/config';
 import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     ...(demo ? [`  (the edge fronts a demo API at ${demo.url}; set EDGE_UPSTREAM_URL to front yours)`] : []),
     '',
     config.auth.mode === 'development'
-      ? 'Get an admin token:  npm run admin-token -- --org acme --email admin@acme.test'
+      ? `Get an admin token:  ${adminTokenCommand(config.dataDir)}`
       : `Admin tokens come from ${config.auth.issuer}`,
     `Admin console:       ${consoleLink(config, running, consoleSignIn)}`,
     '',
