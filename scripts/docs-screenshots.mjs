@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-const result = spawnSync(process.execPath, [jest, '--config', 'jest.config.js', '--selectProjects', 'e2e', 'test/e2e/console.e2e-spec.ts'], {
+// The path goes before --selectProjects, which takes every word after it as a project name.
+const result = spawnSync(process.execPath, [jest, '--config', 'jest.config.js', 'test/e2e/console.e2e-spec.ts', '--selectProjects', 'e2e'], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, KEYWARDEN_SCREENSHOTS_DIR: join(root, 'docs', 'screenshots') },
