@@ -33,8 +33,9 @@ async function main(): Promise<void> {
   const logger = infra.logger('keywarden');
   const running: RunningService[] = [];
   const closeDemo = async () => demo?.close();
-  // The printed console link's one-time codes live in the registry's memory, in this process.
-  const consoleSignIn = new ConsoleSignInCodes(infra.clock);
+  // The printed console link's one-time codes live in the registry's memory, in this process. Their
+  // 15 minutes are a person's, so real time even when the development clock runs fast.
+  const consoleSignIn = new ConsoleSignInCodes(new SystemClock());
   try {
     for (const start of servicesWith(consoleSignIn)) running.push(await start(infra));
   } catch (error) {
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     `Keywarden is running — ${mode}; data in ${config.dataDir}`,
     ...running.filter((s) => s.url).map((s) => `  ${s.name.padEnd(22)} ${s.url!.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1')}`),
     ...(demo ? [`  (the edge fronts a demo API at ${demo.url}; set EDGE_UPSTREAM_URL to front yours)`] : []),
+    ...(config.devClockSpeed ? [`  Development clock: ${config.devClockSpeed}× real time, now ${infra.clock.now().toISOString()} (KEYWARDEN_DEV_CLOCK_SPEED)`] : []),
     '',
     config.auth.mode === 'development'
       ? `Get an admin token:  ${adminTokenCommand(config.dataDir)}`
