@@ -1,8 +1,9 @@
 // The admin console in a real browser (headless Debian chromium over the DevTools protocol):
 // every step of the help article's "Settings > API" page, checked on screen and through the API.
-// Screenshots of each state go to docs/screenshots/ (rewritten by every run; the README shows one).
+// Screenshots of each state go to test-output/screenshots/ (ignored by git), or to the folder in
+// KEYWARDEN_SCREENSHOTS_DIR: `npm run docs:screenshots` points it at docs/screenshots/.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { startKeyCacheProjection } from '../../apps/key-cache-projection/src/key-cache-projection.service';
 import { ConsoleSignInCodes } from '../../apps/key-registry/src/console/console-sign-in-codes';
@@ -18,10 +19,10 @@ import { waitFor } from '../support/wait-for';
 jest.setTimeout(180_000);
 
 const root = join(__dirname, '..', '..');
-const SHOTS = join(root, 'docs', 'screenshots');
+const SHOTS = resolve(root, process.env.KEYWARDEN_SCREENSHOTS_DIR || join('test-output', 'screenshots'));
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-type KeyBody = { keyId: string; status: string; expiresAt: string | null; revokedAt: string | null; graceEndsAt: string | null; createdAt: string };
+type KeyBody = { keyId: string; status: string; expiresAt: string | null; revokedAt: string | null; graceEndsAt: string | null; acceptUntil: string | null; createdAt: string };
 
 describe('admin console (/console) in headless Chromium', () => {
   let harness: EmbeddedHarness;
@@ -36,7 +37,13 @@ describe('admin console (/console) in headless Chromium', () => {
   const registry = () => request(registryUrl);
   const auth = () => ({ Authorization: `Bearer ${token}` });
   const keysViaApi = async (): Promise<KeyBody[]> => (await registry().get(`/v1/orgs/${org}/keys`).set(auth()).expect(200)).body.keys;
-  const shot = (name: string) => page.screenshot(join(SHOTS, `console-${name}.png`));
+  const shot = (name: string, fullPage = false) => page.screenshot(join(SHOTS, `console-${name}.png`), fullPage);
+  const settingsViaApi = async () => (await request(settingsUrl).get(`/v1/orgs/${org}/settings`).set(auth()).expect(200)).body;
+  const refusalOf = async (change: object): Promise<string> => {
+    const res = await request(settingsUrl).patch(`/v1/orgs/${org}/settings`).set(auth()).send(change);
+    expect(res.status).toBe(400);
+    return res.body.message;
+  };
   const dialogButton = (action: string) => page.click(`#dialog button[data-action="${action}"]`);
   const rowButton = (status: string, action: string) => page.click(`#keys-body tr[data-status="${status}"] button[data-action="${action}"]`);
   const rowCount = () => page.evaluate<number>(`document.querySelectorAll('#keys-body tr[data-key-id]').length`);
@@ -69,6 +76,13 @@ describe('admin console (/console) in headless Chromium', () => {
     expect(await page.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
     await page.waitForSelector('#issue-key');
     expect(await page.text('#keys-body')).toBe('This organisation has no API key.');
+    // An admin's token is bound to its organisation: its name, no picker that could only fail.
+    expect(await page.evaluate(`document.getElementById('org-form').hidden`)).toBe(true);
+    expect(await page.evaluate(`getComputedStyle(document.getElementById('org-form')).display`)).toBe('none');
+    expect(await page.text('#org-line')).toBe(`Organisation ${org}`);
+    // Nothing the page loaded was refused or missing; the icon is inline, so no /favicon.ico is asked for.
+    expect(await page.evaluate(`document.querySelector('link[rel="icon"]').href.startsWith('data:image/svg+xml,')`)).toBe(true);
+    expect(page.failedRequests).toEqual([]);
     await shot('01-signed-in');
   });
 
@@ -164,6 +178,13 @@ describe('admin console (/console) in headless Chromium', () => {
     await page.waitFor(`document.querySelectorAll('#keys-body tr[data-key-id]').length === 2`, 'two keys in the table');
     expect(await page.evaluate(`[...document.querySelectorAll('#keys-body tr[data-key-id]')].map((r) => r.dataset.keyId)`)).toEqual([current.keyId, revoked.keyId]);
     expect(await page.text(`#keys-body tr[data-key-id="${revoked.keyId}"] td:nth-of-type(3)`)).toBe(revoked.graceEndsAt);
+    // The revoked key stops at the end of its grace: that is its expiration date on screen, with
+    // the expiry it was issued with beneath it.
+    expect(revoked.acceptUntil).toBe(revoked.graceEndsAt);
+    expect(revoked.expiresAt).not.toBe(revoked.acceptUntil);
+    expect(await page.text(`#keys-body tr[data-key-id="${revoked.keyId}"] td.expiration > time`)).toBe(revoked.acceptUntil);
+    expect(await page.text(`#keys-body tr[data-key-id="${revoked.keyId}"] td.expiration .was`)).toBe(`(expiry as issued: ${revoked.expiresAt})`);
+    expect(await page.text(`#keys-body tr[data-key-id="${current.keyId}"] td.expiration`)).toBe(current.expiresAt);
   });
 
   it('removes the expiration of the current key after the "we don\'t recommend" warning', async () => {
@@ -231,6 +252,72 @@ describe('admin console (/console) in headless Chromium', () => {
     await shot('14-console');
   });
 
+  it('changes the rotation schedule, default grace, notice days and notification addresses; a refusal shows next to its field until it is saved', async () => {
+    const before = await settingsViaApi();
+    expect(await page.evaluate(`Number(document.getElementById('rotation-interval').value)`)).toBe(before.rotationIntervalDays);
+    expect(await page.evaluate(`Number(document.getElementById('default-grace').value)`)).toBe(before.defaultGraceDays);
+    expect(await page.evaluate(`Number(document.getElementById('notice-days').value)`)).toBe(before.expiryNoticeDays);
+
+    // Refused: the settings service's own words under the field, and nothing changed.
+    await page.fill('#rotation-interval', '400');
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('rotation-interval-error').textContent.length > 0`, 'the rotation refusal');
+    expect(await page.text('#rotation-interval-error')).toBe(await refusalOf({ rotationIntervalDays: 400 }));
+    await page.fill('#notification-emails', 'ops@example.test\nnot-an-address');
+    await page.click('#notification-emails-form button[type="submit"]');
+    await page.waitFor(`document.getElementById('notification-emails-error').textContent.length > 0`, 'the address refusal');
+    expect(await page.text('#notification-emails-error')).toBe(await refusalOf({ notificationEmails: ['ops@example.test', 'not-an-address'] }));
+    // Saving another field leaves a refused one, its typed value and its refusal as they are.
+    await page.fill('#notice-days', '45');
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('notice-days-saved').textContent === 'Saved'`, 'the notice days saved');
+    expect(await page.text('#rotation-interval-error')).not.toBe('');
+    expect(await page.evaluate(`document.getElementById('rotation-interval').value`)).toBe('400');
+    expect((await settingsViaApi()).rotationIntervalDays).toBe(before.rotationIntervalDays);
+    await shot('16-schedule-refused', true);
+
+    // Saved: the refusal goes.
+    await page.fill('#rotation-interval', '90');
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('rotation-interval-saved').textContent === 'Saved'`, 'the rotation schedule saved');
+    expect(await page.text('#rotation-interval-error')).toBe('');
+    await page.fill('#default-grace', '14');
+    await page.press('Enter');
+    await page.waitFor(`document.getElementById('default-grace-saved').textContent === 'Saved'`, 'the default grace saved');
+    await page.fill('#notification-emails', 'ops@example.test\nsecurity@example.test');
+    await page.click('#notification-emails-form button[type="submit"]');
+    await page.waitFor(`document.getElementById('notification-emails-saved').textContent === 'Saved'`, 'the addresses saved');
+    expect(await page.text('#notification-emails-error')).toBe('');
+
+    expect(await settingsViaApi()).toMatchObject({ rotationIntervalDays: 90, defaultGraceDays: 14, expiryNoticeDays: 45, notificationEmails: ['ops@example.test', 'security@example.test'] });
+    expect(await page.text('#schedule-summary')).toBe('A new key is issued 14 day(s) before the current one expires and is valid 90 day(s); the expiry notice goes out 45 day(s) before a key stops working.');
+    // The revoke dialog offers the new default grace.
+    await rowButton('active', 'revoke');
+    await page.waitForSelector('#revoke-grace');
+    expect(await page.evaluate(`document.getElementById('revoke-grace').value`)).toBe('14');
+    await dialogButton('cancel');
+    await shot('17-schedule-saved', true);
+  });
+
+  it('fits a narrow screen: the key table scrolls inside its card, the page itself does not', async () => {
+    const narrow = await browser.newPage(375, 812);
+    await narrow.goto(`${registryUrl}/console#token=${await harness.token(org)}`);
+    await narrow.waitFor(`document.querySelectorAll('#keys-body tr[data-key-id]').length === 1`, 'the key table');
+    expect(await narrow.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+    const scroll = await narrow.evaluate<{ scrollWidth: number; clientWidth: number; right: number }>(
+      `(() => { const el = document.getElementById('keys-scroll'); return { scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, right: el.getBoundingClientRect().right }; })()`,
+    );
+    expect(scroll.scrollWidth).toBeGreaterThan(scroll.clientWidth);
+    expect(scroll.right).toBeLessThanOrEqual(375);
+    // Every control is inside the screen.
+    const outside = await narrow.evaluate<string[]>(
+      `[...document.querySelectorAll('#console input, #console textarea, #console button, #console summary, header button')].filter((el) => !el.closest('#keys-scroll') && el.getClientRects().length > 0 && el.getBoundingClientRect().right > 375).map((el) => el.id || el.textContent)`,
+    );
+    expect(outside).toEqual([]);
+    expect(narrow.failedRequests).toEqual([]);
+    await narrow.screenshot(join(SHOTS, 'console-18-narrow.png'), true);
+  });
+
   it('shows the media limit read-only to admins and lets an operator change it', async () => {
     expect(await page.evaluate(`document.getElementById('media-limit').readOnly`)).toBe(true);
     expect(await page.text('#media-note')).toMatch(/Contact your CS representative/);
@@ -242,6 +329,8 @@ describe('admin console (/console) in headless Chromium', () => {
     await page.fill('#token-input', await harness.token('platform', 'operator', 'ops@platform.test'));
     await page.press('Enter');
     await page.waitFor(`document.getElementById('who').textContent.includes('operator')`, 'the operator signed in');
+    // Operators act on any organisation: they get the picker.
+    expect(await page.evaluate(`document.getElementById('org-form').hidden`)).toBe(false);
     await page.fill('#org-input', org);
     await page.press('Enter');
     // The operator's own organisation loads first at sign-in: wait for the one asked for.
@@ -250,6 +339,21 @@ describe('admin console (/console) in headless Chromium', () => {
     await page.click('#media-save');
     await page.waitFor(`document.getElementById('media-saved').textContent === 'Saved'`, 'the limit saved');
     expect((await request(settingsUrl).get(`/v1/orgs/${org}/settings`).set(auth()).expect(200)).body.mediaMaxBase64Bytes).toBe(2_000_000);
+    expect(await page.text('#media-human')).toBe('1.9 MiB');
     await shot('15-operator-media');
+
+    // A refusal, then a small limit: shown in bytes, not "0.0 MiB", and the refusal gone.
+    const operator = { Authorization: `Bearer ${await harness.token('platform', 'operator', 'ops@platform.test')}` };
+    const refusal = await request(settingsUrl).patch(`/v1/orgs/${org}/settings`).set(operator).send({ mediaMaxBase64Bytes: 0 }).expect(400);
+    await page.fill('#media-limit', '0');
+    await page.click('#media-save');
+    await page.waitFor(`document.getElementById('media-error').textContent.length > 0`, 'the media refusal');
+    expect(await page.text('#media-error')).toBe(refusal.body.message);
+    await page.fill('#media-limit', '1000');
+    await page.click('#media-save');
+    await page.waitFor(`document.getElementById('media-human').textContent === '1000 bytes'`, 'the limit in bytes');
+    expect(await page.text('#media-error')).toBe('');
+    expect(await page.text('#media-saved')).toBe('Saved');
+    expect((await settingsViaApi()).mediaMaxBase64Bytes).toBe(1000);
   });
 });

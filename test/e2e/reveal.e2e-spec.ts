@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -137,6 +138,32 @@ describe('reveal a key in the all-in-one on its embedded adapters (npm start): t
   afterAll(async () => {
     await keywarden?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('prints the admin-token command with its data folder; that token is accepted, one from another folder is refused with a warning', async () => {
+    const printed = await keywarden.waitForLog(/Get an admin token:/);
+    expect(printed.trim()).toBe(`Get an admin token:  KEYWARDEN_DATA_DIR=${dataDir} npm run admin-token -- --org acme --email admin@acme.test`);
+    const adminToken = (dir: string) =>
+      spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'scripts', 'admin-token.js'), '--org', 'acme', '--email', 'admin@acme.test'], {
+        env: { ...process.env, KEYWARDEN_DATA_DIR: dir, AUTH_JWKS_URL: '', KAFKA_BROKERS: '' },
+        encoding: 'utf8',
+      });
+
+    const same = adminToken(dataDir);
+    expect(same.status).toBe(0);
+    expect(same.stderr).toContain(`signed by the development issuer of the data folder ${dataDir}`);
+    expect(same.stderr).not.toContain('warning');
+    await api.get('/v1/orgs/acme/keys').set({ Authorization: `Bearer ${same.stdout.trim()}` }).expect(200);
+
+    const elsewhere = mkdtempSync(join(tmpdir(), 'keywarden-e2e-other-data-'));
+    try {
+      const other = adminToken(elsewhere);
+      expect(other.status).toBe(0);
+      expect(other.stderr).toContain(`warning: no Keywarden service has started with ${elsewhere} yet`);
+      await api.get('/v1/orgs/acme/keys').set({ Authorization: `Bearer ${other.stdout.trim()}` }).expect(401);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('asks for a code, opens the mail file, and gets the Secret', async () => {

@@ -40,7 +40,15 @@ export class Browser {
 
 /** The page operations the console test uses, each as a user would do it, in Playwright's terms. */
 export class Page {
-  constructor(private readonly page: PlaywrightPage) {}
+  /** Every answer of 400 or more and every request that failed, as `<status> <url>`, since the page opened. */
+  readonly failedRequests: string[] = [];
+
+  constructor(private readonly page: PlaywrightPage) {
+    page.on('response', (response) => {
+      if (response.status() >= 400) this.failedRequests.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('requestfailed', (request) => this.failedRequests.push(`failed ${request.url()}`));
+  }
 
   /** Runs an expression in the page and returns its JSON value (awaiting a promise). */
   evaluate<T>(expression: string): Promise<T> {
@@ -87,8 +95,9 @@ export class Page {
     await this.page.type(selector, value);
   }
 
-  async screenshot(file: string): Promise<void> {
+  /** The viewport, or with `fullPage` the whole scrollable page. */
+  async screenshot(file: string, fullPage = false): Promise<void> {
     mkdirSync(dirname(file), { recursive: true });
-    await this.page.screenshot({ path: file });
+    await this.page.screenshot({ path: file, fullPage });
   }
 }

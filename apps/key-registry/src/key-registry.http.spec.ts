@@ -158,6 +158,9 @@ describe('key-registry HTTP API', () => {
         .send({ grace: 'P30D', newKeyValidity: 'P90D', reason: 'rotating after an audit' })
         .expect(200);
       expect(res.body.revoked).toMatchObject({ keyId: old.key.keyId, status: 'revoked', revokedAt: '2026-03-01T10:00:00', graceEndsAt: '2026-03-31T10:00:00', replacedBy: res.body.issued.keyId });
+      // It stops at the end of its grace; the expiry it was issued with stays in expiresAt.
+      expect(res.body.revoked).toMatchObject({ expiresAt: '2027-03-01T10:00:00', acceptUntil: '2026-03-31T10:00:00' });
+      expect((await list()).find((k) => k.keyId === old.key.keyId)).toMatchObject({ expiresAt: '2027-03-01T10:00:00', acceptUntil: '2026-03-31T10:00:00' });
       expect(res.body.issued).toMatchObject({ status: 'active', expiresAt: '2026-05-30T10:00:00' });
       expect(res.body.secret).not.toBe(old.secret);
 
@@ -176,6 +179,12 @@ describe('key-registry HTTP API', () => {
       } finally {
         harness.clock.advance(-30 * DAY_MS);
       }
+    });
+
+    it('stops a key that expires within its grace at its expiry: the grace never outlasts the key', async () => {
+      const old = (await issue({ validity: 'P7D' }).expect(201)).body;
+      const res = await api.post(`/v1/orgs/${org}/keys/${old.key.keyId}/revoke`).set(auth()).send({ grace: 'P30D' }).expect(200);
+      expect(res.body.revoked).toMatchObject({ status: 'revoked', expiresAt: '2026-03-08T10:00:00', graceEndsAt: '2026-03-08T10:00:00', acceptUntil: '2026-03-08T10:00:00' });
     });
 
     it('with grace P0D stops the key at once', async () => {

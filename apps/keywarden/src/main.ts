@@ -1,3 +1,4 @@
+import { adminTokenCommand } from '@keywarden/auth';
 import { SystemClock } from '@keywarden/clock';
 import { loadConfig } from '@keywarden/config';
 import { closeOnSignals, Infrastructure, RunningService, ServiceStarter } from '@keywarden/platform';
@@ -32,8 +33,9 @@ async function main(): Promise<void> {
   const logger = infra.logger('keywarden');
   const running: RunningService[] = [];
   const closeDemo = async () => demo?.close();
-  // The printed console link's one-time codes live in the registry's memory, in this process.
-  const consoleSignIn = new ConsoleSignInCodes(infra.clock);
+  // The printed console link's one-time codes live in the registry's memory, in this process. Their
+  // 15 minutes are a person's, so real time even when the development clock runs fast.
+  const consoleSignIn = new ConsoleSignInCodes(new SystemClock());
   try {
     for (const start of servicesWith(consoleSignIn)) running.push(await start(infra));
   } catch (error) {
@@ -50,9 +52,10 @@ async function main(): Promise<void> {
     `Keywarden is running — ${mode}; data in ${config.dataDir}`,
     ...running.filter((s) => s.url).map((s) => `  ${s.name.padEnd(22)} ${s.url!.replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1')}`),
     ...(demo ? [`  (the edge fronts a demo API at ${demo.url}; set EDGE_UPSTREAM_URL to front yours)`] : []),
+    ...(config.devClockSpeed ? [`  Development clock: ${config.devClockSpeed}× real time, now ${infra.clock.now().toISOString()} (KEYWARDEN_DEV_CLOCK_SPEED)`] : []),
     '',
     config.auth.mode === 'development'
-      ? 'Get an admin token:  npm run admin-token -- --org acme --email admin@acme.test'
+      ? `Get an admin token:  ${adminTokenCommand(config.dataDir)}`
       : `Admin tokens come from ${config.auth.issuer}`,
     `Admin console:       ${consoleLink(config, running, consoleSignIn)}`,
     '',

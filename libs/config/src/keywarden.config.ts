@@ -53,6 +53,12 @@ export type KeywardenConfig = Readonly<{
    * generated there are shared: separate processes may then run without the production secrets.
    */
   developmentSharedDataDir: boolean;
+  /**
+   * KEYWARDEN_DEV_CLOCK_SPEED: development only. The embedded default's clock runs this many times
+   * faster (rotation, notices and expiry within minutes); null = real time. Refused at start in any
+   * other configuration.
+   */
+  devClockSpeed: number | null;
 }>;
 
 export class ConfigError extends Error {
@@ -140,6 +146,8 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     throw new ConfigError('KEYWARDEN_NAMESPACE', 'must be 1-32 lowercase letters, digits or "-"');
   }
 
+  const devClockSpeed = clockSpeed(env, { kafka: text(env, 'KAFKA_BROKERS'), redis: text(env, 'REDIS_URL'), eventStoreConnectionString, jwksUrl });
+
   return {
     dataDir,
     ports,
@@ -168,7 +176,42 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     logLevel,
     namespace,
     developmentSharedDataDir: boolean(env, 'KEYWARDEN_DEV_SHARED_DATA_DIR', false),
+    devClockSpeed,
   };
+}
+
+const MAX_DEV_CLOCK_SPEED = 100_000;
+
+/**
+ * A fast clock is for watching the embedded default on one's own machine: anywhere else it would
+ * expire real customers' keys early, so any sign of another deployment refuses it, naming that sign.
+ */
+function clockSpeed(env: Env, connected: Readonly<{ kafka: string | null; redis: string | null; eventStoreConnectionString: string | null; jwksUrl: string | null }>): number | null {
+  const name = 'KEYWARDEN_DEV_CLOCK_SPEED';
+  const value = text(env, name);
+  if (value === null) return null;
+  const speed = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(speed >= 1) || speed > MAX_DEV_CLOCK_SPEED) {
+    throw new ConfigError(name, `must be a number from 1 to ${MAX_DEV_CLOCK_SPEED} (how many times faster the development clock runs, e.g. 1440: a day a minute), got "${value}"`);
+  }
+  const elsewhere: Array<[string, boolean]> = [
+    ['NODE_ENV=production', text(env, 'NODE_ENV') === 'production'],
+    ['KAFKA_BROKERS', connected.kafka !== null],
+    ['REDIS_URL', connected.redis !== null],
+    ['EVENTSTORE_CONNECTION_STRING', connected.eventStoreConnectionString !== null],
+    ['AUTH_JWKS_URL', connected.jwksUrl !== null],
+    ['KEYWARDEN_PEPPER', text(env, 'KEYWARDEN_PEPPER') !== null],
+    ['KEYWARDEN_KEK', text(env, 'KEYWARDEN_KEK') !== null],
+    ['KEYWARDEN_SIGNING_KEYS', text(env, 'KEYWARDEN_SIGNING_KEYS') !== null],
+  ];
+  const found = elsewhere.filter(([, present]) => present).map(([what]) => what);
+  if (found.length > 0) {
+    throw new ConfigError(
+      name,
+      `is for the embedded development default only (npm start with no Kafka, Redis, EventStoreDB, identity provider or production key material), and this configuration sets ${found.join(', ')}: unset ${name}`,
+    );
+  }
+  return speed;
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
-import { Clock, SystemClock } from '@keywarden/clock';
+import { Clock, developmentClock } from '@keywarden/clock';
 import { KeywardenConfig } from '@keywarden/config';
 import { createEventStore, EventStore } from '@keywarden/event-store';
 import { ActiveKeyCache, InMemoryActiveKeyCache, RedisActiveKeyCache } from '@keywarden/key-cache';
@@ -23,7 +23,7 @@ import { OrgSettingsTopicReader } from './org-settings-topic.reader';
 import { ReadinessCheck } from './ops/readiness';
 
 export type InfrastructureOptions = Readonly<{
-  /** Tests move time through a ManualClock. @default SystemClock */
+  /** Tests move time through a ManualClock. @default the system clock, or the data folder's fast development clock (KEYWARDEN_DEV_CLOCK_SPEED) */
   clock?: Clock;
   /** Where JSON log lines go. @default stdout */
   logDestination?: DestinationStream;
@@ -68,7 +68,7 @@ export class Infrastructure {
     readonly processName: string,
     options: InfrastructureOptions = {},
   ) {
-    this.clock = options.clock ?? new SystemClock();
+    this.clock = options.clock ?? developmentClock(config.dataDir, config.devClockSpeed);
     this.logDestination = options.logDestination;
   }
 

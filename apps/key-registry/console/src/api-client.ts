@@ -59,12 +59,16 @@ export type Key = {
   graceEndsAt: string | null;
   lastUsedAt: string | null;
   replacedBy: string | null;
+  /** When the key stops being accepted: the earlier of its expiry and its grace end; null = never. */
+  acceptUntil: string | null;
 };
 
 export type Settings = {
   isoUtcTimestamps: boolean;
   requestIdHeader: string;
-  defaultGraceDays: number;
   rotationIntervalDays: number;
+  defaultGraceDays: number;
+  expiryNoticeDays: number;
+  notificationEmails: string[];
   mediaMaxBase64Bytes: number;
 };

@@ -1,4 +1,5 @@
 import { ApiClient, ApiError, Key, Settings } from './api-client.js';
+import { byteSize } from './byte-size.js';
 import { beginOidcSignIn, claimsOf, Claims, completeOidcSignIn, ConsoleConfig, exchangeSignInCode, takeSignInFromFragment } from './sign-in.js';
 
 type Child = Node | string | null | undefined | false;
@@ -116,10 +117,11 @@ async function signIn(token: string): Promise<void> {
   $('who').textContent = `${claims.email} · ${claims.roles.join(', ')}`;
   $('sign-out').hidden = false;
   $('console').hidden = false;
-  const orgInput = $<HTMLInputElement>('org-input');
-  orgInput.value = session.orgId;
-  // Operators act on any organisation; an admin's token is bound to its own.
-  orgInput.readOnly = !isOperator();
+  $<HTMLInputElement>('org-input').value = session.orgId;
+  // Operators act on any organisation and pick it; an admin's token is bound to its own, so an
+  // admin sees the organisation's name, not a picker that could only fail.
+  $('org-form').hidden = !isOperator();
+  $('org-line').hidden = isOperator();
   await loadAll();
 }
 
@@ -136,6 +138,38 @@ async function loadAll(): Promise<void> {
  */
 const stillShowing = (orgId: string): boolean => session.orgId === orgId;
 
+/** A setting saved from a form of its own, with its refusal and its "Saved" next to it. */
+type FieldSetting = Readonly<{
+  key: Exclude<keyof Settings, 'isoUtcTimestamps'>;
+  form: string;
+  input: string;
+  error: string;
+  saved: string;
+  /** The value to send, as typed: a value the service refuses is sent as is, so its refusal shows. */
+  read: (text: string) => unknown;
+  show: (settings: Settings) => string;
+}>;
+
+const wholeNumber = (text: string): unknown => (/^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text.trim());
+const field = (key: FieldSetting['key'], id: string, form: string, read: FieldSetting['read'], show: FieldSetting['show'] = (s) => String(s[key])): FieldSetting => ({
+  key,
+  form,
+  input: id,
+  error: `${id}-error`,
+  saved: `${id}-saved`,
+  read,
+  show,
+});
+
+const FIELDS: readonly FieldSetting[] = [
+  field('requestIdHeader', 'request-id-header', 'header-form', (text) => text.trim()),
+  field('rotationIntervalDays', 'rotation-interval', 'rotation-interval-form', wholeNumber),
+  field('defaultGraceDays', 'default-grace', 'default-grace-form', wholeNumber),
+  field('expiryNoticeDays', 'notice-days', 'notice-days-form', wholeNumber),
+  field('notificationEmails', 'notification-emails', 'notification-emails-form', (text) => text.split(/[\s,;]+/).filter(Boolean), (s) => s.notificationEmails.join('\n')),
+  { ...field('mediaMaxBase64Bytes', 'media-limit', 'media-form', wholeNumber), error: 'media-error', saved: 'media-saved' },
+];
+
 async function loadSettings(): Promise<void> {
   const orgId = session.orgId;
   try {
@@ -147,22 +181,32 @@ async function loadSettings(): Promise<void> {
     if (stillShowing(orgId)) $('settings-error').textContent = errorText(error);
     return;
   }
+  // Another organisation's (or a fresh) page: no refusal or "Saved" of what was shown before.
+  for (const f of [{ error: 'iso-utc-error', saved: 'iso-utc-saved' }, ...FIELDS]) {
+    $(f.error).textContent = '';
+    $(f.saved).textContent = '';
+  }
   renderSettings();
 }
 
-function renderSettings(): void {
+/**
+ * Shows the saved settings. After a save only that field's input is rewritten (`only`): the other
+ * fields keep what the admin is typing, and their refusals stay next to them.
+ */
+function renderSettings(only?: keyof Settings): void {
   const s = session.settings!;
-  $<HTMLInputElement>('iso-utc').checked = s.isoUtcTimestamps;
-  $<HTMLInputElement>('request-id-header').value = s.requestIdHeader;
+  if (!only || only === 'isoUtcTimestamps') $<HTMLInputElement>('iso-utc').checked = s.isoUtcTimestamps;
+  for (const f of FIELDS) if (!only || only === f.key) $<HTMLInputElement>(f.input).value = f.show(s);
   const media = $<HTMLInputElement>('media-limit');
-  media.value = String(s.mediaMaxBase64Bytes);
   media.dataset.org = session.orgId;
   media.readOnly = !isOperator();
   $('media-save').hidden = !isOperator();
-  $('media-human').textContent = `${(s.mediaMaxBase64Bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  $('media-human').textContent = byteSize(s.mediaMaxBase64Bytes);
   $('media-note').textContent = isOperator()
     ? 'Operators may change this limit for the organisation.'
     : 'Contact your CS representative if you require support for larger Base64 file sizes.';
+  const lead = s.defaultGraceDays === 0 ? 'when the current one expires' : `${s.defaultGraceDays} day(s) before the current one expires`;
+  $('schedule-summary').textContent = `A new key is issued ${lead} and is valid ${s.rotationIntervalDays} day(s); the expiry notice goes out ${s.expiryNoticeDays} day(s) before a key stops working.`;
 }
 
 async function patchSettings(change: Partial<Settings>, errorId: string, savedId: string): Promise<boolean> {
@@ -174,7 +218,7 @@ async function patchSettings(change: Partial<Settings>, errorId: string, savedId
     $(errorId).textContent = errorText(error);
     return false;
   }
-  renderSettings();
+  renderSettings(Object.keys(change)[0] as keyof Settings);
   $(savedId).textContent = 'Saved';
   return true;
 }
@@ -198,7 +242,7 @@ async function loadKeys(): Promise<void> {
 /** The API's ISO 8601 UTC form ends in `Z`; the default form has no zone designator (API.md, date-times). */
 const isUtcForm = (value: string): boolean => value.endsWith('Z');
 const keysFollowFormat = (isoUtc: boolean): boolean =>
-  session.keys.every((k) => [k.createdAt, k.expiresAt, k.revokedAt, k.graceEndsAt, k.lastUsedAt].every((v) => v === null || isUtcForm(v) === isoUtc));
+  session.keys.every((k) => [k.createdAt, k.expiresAt, k.revokedAt, k.graceEndsAt, k.lastUsedAt, k.acceptUntil].every((v) => v === null || isUtcForm(v) === isoUtc));
 
 /**
  * After the ISO switch: the registry may learn the new setting a moment after the settings
@@ -219,6 +263,16 @@ const STATUS_TEXT: Record<Key['status'], string> = { active: 'Active', revoked: 
 /** Date-times exactly as the API words them: they already follow the organisation's setting. */
 const when = (value: string | null, none = '—'): Node | string => (value ? h('time', { datetime: value, text: value }) : none);
 
+/**
+ * The article's "Expiration date": when the key stops being accepted (for a revoked key, its grace
+ * end), with the expiry it was issued with beneath when that is another instant.
+ */
+function expirationCell(key: Key): Child[] {
+  const stops = when(key.acceptUntil, 'Never');
+  if (key.acceptUntil === key.expiresAt) return [stops];
+  return [stops, h('span', { class: 'was' }, '(expiry as issued: ', when(key.expiresAt, 'Never'), ')')];
+}
+
 function renderKeys(): void {
   // The current key first (the one active key), then the others newest first as the API lists them.
   const keys = [...session.keys.filter((k) => k.status === 'active'), ...session.keys.filter((k) => k.status !== 'active')];
@@ -236,7 +290,7 @@ function renderKeys(): void {
       { 'data-key-id': key.keyId, 'data-status': key.status },
       h('th', { scope: 'row' }, h('code', { text: label }), key.status === 'active' ? h('span', { class: 'badge', text: 'Current' }) : null),
       h('td', {}, h('span', { class: `status ${key.status}`, text: STATUS_TEXT[key.status] })),
-      h('td', {}, when(key.expiresAt, 'Never')),
+      h('td', { class: 'expiration' }, ...expirationCell(key)),
       h('td', {}, when(key.graceEndsAt)),
       h('td', {}, when(key.lastUsedAt, 'Never used')),
       h('td', {}, when(key.createdAt)),
@@ -421,14 +475,14 @@ function wire(): void {
     if (!(await patchSettings({ isoUtcTimestamps: box.checked }, 'iso-utc-error', 'iso-utc-saved'))) box.checked = !box.checked;
     else await reloadKeysUntilFormat(box.checked);
   });
-  $('header-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    void patchSettings({ requestIdHeader: $<HTMLInputElement>('request-id-header').value.trim() }, 'request-id-header-error', 'request-id-header-saved');
-  });
-  $('media-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    void patchSettings({ mediaMaxBase64Bytes: Number($<HTMLInputElement>('media-limit').value) }, 'media-error', 'media-saved');
-  });
+  for (const f of FIELDS) {
+    $(f.form).addEventListener('submit', (e) => {
+      e.preventDefault();
+      void patchSettings({ [f.key]: f.read($<HTMLInputElement>(f.input).value) } as Partial<Settings>, f.error, f.saved);
+    });
+    // "Saved" describes the value on screen: editing it again takes the word away.
+    $(f.input).addEventListener('input', () => ($(f.saved).textContent = ''));
+  }
   $('org-form').addEventListener('submit', (e) => {
     e.preventDefault();
     session.orgId = $<HTMLInputElement>('org-input').value.trim();

@@ -24,6 +24,12 @@ describe('the admin console assets on the registry', () => {
     await registry.get('/console/console.css').expect(200).expect('content-type', /css/);
   });
 
+  it('names its icon inline, as a data: URL the CSP allows, so the browser asks for no /favicon.ico', async () => {
+    const res = await registry.get('/console').expect(200);
+    expect(res.text).toMatch(/<link rel="icon" href="data:image\/svg\+xml,[^"]+">/);
+    expect(res.headers['content-security-policy']).toContain("img-src 'self' data:");
+  });
+
   it('tells the page where the settings service is and how admins sign in', async () => {
     const res = await registry.get('/console/config.json').expect(200);
     expect(res.body).toEqual({ settingsUrl: 'https://settings.example.test', auth: { mode: 'development' } });
