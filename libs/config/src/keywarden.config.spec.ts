@@ -31,3 +31,17 @@ describe('a service on Kafka refuses to start without the secrets every process 
     expect(() => loadConfig({ KEYWARDEN_DEV_SHARED_DATA_DIR: 'yes' })).toThrow(/^configuration variable KEYWARDEN_DEV_SHARED_DATA_DIR must be true or false/);
   });
 });
+
+describe('DATABASE_URL', () => {
+  it('selects PostgreSQL with a postgres:// or postgresql:// URL, and is unset by default', () => {
+    expect(loadConfig({}).databaseUrl).toBeNull();
+    expect(loadConfig({ DATABASE_URL: 'postgres://kw@db:5432/keywarden' }).databaseUrl).toBe('postgres://kw@db:5432/keywarden');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://kw@db/keywarden?sslmode=require' }).databaseUrl).toBe('postgresql://kw@db/keywarden?sslmode=require');
+  });
+
+  it('refuses another scheme, naming the variable and not the value', () => {
+    const attempt = () => loadConfig({ DATABASE_URL: 'mysql://kw:s3cret@db/keywarden' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/^configuration variable DATABASE_URL must use one of postgres:, postgresql:$/);
+  });
+});

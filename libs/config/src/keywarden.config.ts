@@ -16,8 +16,13 @@ export type KeywardenConfig = Readonly<{
   kafkaBrokers: readonly string[] | null;
   /** Unset = the in-memory cache of the embedded mode. */
   redisUrl: string | null;
-  /** Unset = the SQLite store under dataDir. */
+  /** EventStoreDB (esdb://…); unset = databaseUrl's PostgreSQL, else the SQLite store under dataDir. */
   eventStoreConnectionString: string | null;
+  /**
+   * PostgreSQL (postgres://…): the event store (unless EventStoreDB is configured) and the data
+   * keys, shared by every registry process. Unset = SQLite files under dataDir.
+   */
+  databaseUrl: string | null;
   /** Unset = mail written as .eml files under dataDir/mail. */
   smtpUrl: string | null;
   mailFrom: string;
@@ -133,6 +138,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
   if (eventStoreConnectionString !== null && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb):\/\//.test(eventStoreConnectionString)) {
     throw new ConfigError('EVENTSTORE_CONNECTION_STRING', 'must be an esdb:// connection string');
   }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const logLevel = (text(env, 'LOG_LEVEL') ?? 'info') as KeywardenConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const namespace = text(env, 'KEYWARDEN_NAMESPACE');
@@ -147,6 +153,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     kafkaBrokers: brokers(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     eventStoreConnectionString,
+    databaseUrl,
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: text(env, 'MAIL_FROM') ?? 'Keywarden <keywarden@localhost>',
     notifier: {
