@@ -45,3 +45,16 @@ describe('DATABASE_URL', () => {
     expect(attempt).toThrow(/^configuration variable DATABASE_URL must use one of postgres:, postgresql:$/);
   });
 });
+
+describe('KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS', () => {
+  it("leave the brokers' defaults when unset, and take a three-broker cluster's settings", () => {
+    expect(loadConfig({}).kafkaTopics).toEqual({ replicationFactor: null, minInsyncReplicas: null });
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).kafkaTopics).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+  });
+
+  it('refuse a minimum above the replicas, or a value that is not a small positive integer', () => {
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(/^configuration variable KAFKA_MIN_INSYNC_REPLICAS must not exceed/);
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR must be an integer from 1 to 32/);
+    expect(() => loadConfig({ KAFKA_MIN_INSYNC_REPLICAS: 'two' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS must be an integer/);
+  });
+});

@@ -14,6 +14,8 @@ export type KeywardenConfig = Readonly<{
   healthPorts: Readonly<{ projection: number | null; notifier: number | null }>;
   /** Unset = the in-process bus of the embedded mode. */
   kafkaBrokers: readonly string[] | null;
+  /** Replicas and min.insync.replicas of the topics the services create; null = the brokers' defaults. */
+  kafkaTopics: Readonly<{ replicationFactor: number | null; minInsyncReplicas: number | null }>;
   /** Unset = the in-memory cache of the embedded mode. */
   redisUrl: string | null;
   /** EventStoreDB (esdb://…); unset = databaseUrl's PostgreSQL, else the SQLite store under dataDir. */
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     ports,
     healthPorts: { projection: optionalPort(env, 'PROJECTION_HEALTH_PORT'), notifier: optionalPort(env, 'NOTIFIER_HEALTH_PORT') },
     kafkaBrokers: brokers(env),
+    kafkaTopics: kafkaTopics(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     eventStoreConnectionString,
     databaseUrl,
@@ -176,6 +179,17 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     namespace,
     developmentSharedDataDir: boolean(env, 'KEYWARDEN_DEV_SHARED_DATA_DIR', false),
   };
+}
+
+function kafkaTopics(env: Env): KeywardenConfig['kafkaTopics'] {
+  const optional = (name: string) => (text(env, name) === null ? null : integer(env, name, 1, 1, 32));
+  const replicationFactor = optional('KAFKA_REPLICATION_FACTOR');
+  const minInsyncReplicas = optional('KAFKA_MIN_INSYNC_REPLICAS');
+  if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
+    // Every acks=all write would fail with NOT_ENOUGH_REPLICAS.
+    throw new ConfigError('KAFKA_MIN_INSYNC_REPLICAS', `must not exceed KAFKA_REPLICATION_FACTOR (${replicationFactor}), got ${minInsyncReplicas}`);
+  }
+  return { replicationFactor, minInsyncReplicas };
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

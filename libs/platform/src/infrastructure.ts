@@ -98,7 +98,13 @@ export class Infrastructure {
   messageBus(): MessageBus {
     if (!this.bus) {
       const bus = this.config.kafkaBrokers
-        ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}`, logger: this.messagingLogger() })
+        ? new KafkaMessageBus({
+            brokers: [...this.config.kafkaBrokers],
+            clientId: `keywarden-${this.processName}`,
+            logger: this.messagingLogger(),
+            replicationFactor: this.config.kafkaTopics.replicationFactor ?? undefined,
+            minInsyncReplicas: this.config.kafkaTopics.minInsyncReplicas ?? undefined,
+          })
         : new InProcessMessageBus({ logger: this.messagingLogger() });
       const exposed = this.config.namespace ? new NamespacedMessageBus(bus, this.config.namespace) : bus;
       this.bus = exposed;
