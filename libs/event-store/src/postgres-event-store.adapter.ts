@@ -65,7 +65,7 @@ type EventRow = {
 type AppendOutcome = { appended: boolean; result: AppendResult };
 
 /**
- * The event store on PostgreSQL, shared by any number of processes (docs/adr/0005).
+ * The event store on PostgreSQL, shared by any number of processes (docs/adr/0001-postgres-event-positions.md).
  *
  * Global positions: every append takes one transaction-level advisory lock before it reads the
  * stream's revision, numbers its events from the table's highest position, inserts them and
