@@ -1,4 +1,4 @@
-// npm run infra:down [-- --name <name>]: stops the Kafka broker and redis-server that infra:up started.
+// npm run infra:down [-- --name <name>]: stops the Kafka broker, redis-server and PostgreSQL server that infra:up started.
 import { down } from './infra.mjs';
 
 const args = process.argv.slice(2);

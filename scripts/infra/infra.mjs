@@ -1,9 +1,10 @@
-// Starts and stops the local Kafka broker and Redis as one unit, recorded in a state file under
+// Starts and stops the local Kafka broker, Redis and PostgreSQL as one unit, recorded in a state file under
 // .tmp/infra/<name>/ so that another process (infra:down, the Jest teardown, the watchdog) can stop them.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, kafkaAnswers, startKafka, stopKafka } from './kafka.mjs';
+import { postgresAnswers, startPostgres, stopPostgres } from './postgres.mjs';
 import { isAlive, stopProcess } from './process-utils.mjs';
 import { redisAnswers, startRedis, stopRedis } from './redis.mjs';
 
@@ -25,18 +26,19 @@ async function stillServing(state) {
   const checks = [];
   if (state.kafka) checks.push(isAlive(state.kafka.pid) && kafkaAnswers([state.kafka.brokers]).catch(() => false));
   if (state.redis) checks.push(isAlive(state.redis.pid) && redisAnswers(Number(new URL(state.redis.url).port)));
+  if (state.postgres) checks.push(isAlive(state.postgres.pid) && postgresAnswers(state.postgres.url));
   return (await Promise.all(checks)).every(Boolean);
 }
 
 /**
- * @param {{name: string, kafka?: boolean, redis?: boolean, ownerPid?: number, log?: (line: string) => void}} options
- * @returns {Promise<{kafka?: {brokers: string, pid: number, startupMs?: number}, redis?: {url: string, pid: number}, reused: boolean}>}
+ * @param {{name: string, kafka?: boolean, redis?: boolean, postgres?: boolean, ownerPid?: number, log?: (line: string) => void}} options
+ * @returns {Promise<{kafka?: {brokers: string, pid: number, startupMs?: number}, redis?: {url: string, pid: number}, postgres?: {url: string, pid: number}, reused: boolean}>}
  */
-export async function up({ name, kafka = true, redis = true, ownerPid, log = () => {} }) {
+export async function up({ name, kafka = true, redis = true, postgres = true, ownerPid, log = () => {} }) {
   const dir = infraDir(name);
   const stateFile = stateFileOf(name);
   const previous = readState(stateFile);
-  if (previous && (!kafka || previous.kafka) && (!redis || previous.redis) && (await stillServing(previous))) {
+  if (previous && (!kafka || previous.kafka) && (!redis || previous.redis) && (!postgres || previous.postgres) && (await stillServing(previous))) {
     log(`reusing the running infrastructure recorded in ${path.relative(ROOT, stateFile)}`);
     return { ...previous, reused: true };
   }
@@ -49,10 +51,12 @@ export async function up({ name, kafka = true, redis = true, ownerPid, log = () 
   const started = await Promise.allSettled([
     kafka ? startKafka({ runDir: path.join(dir, 'kafka'), log }) : undefined,
     redis ? startRedis({ runDir: path.join(dir, 'redis') }) : undefined,
+    postgres ? startPostgres({ runDir: path.join(dir, 'postgres') }) : undefined,
   ]);
-  const [k, r] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  const [k, r, p] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
   if (k) state.kafka = { pid: k.pid, brokers: k.brokers, runDir: k.runDir, logFile: k.logFile, startupMs: k.startupMs };
   if (r) state.redis = { pid: r.pid, url: r.url, runDir: r.runDir };
+  if (p) state.postgres = { pid: p.pid, url: p.url, runDir: p.runDir, logFile: p.logFile, startupMs: p.startupMs };
   writeState(stateFile, state);
   const failure = started.find((s) => s.status === 'rejected');
   if (failure) {
@@ -61,6 +65,7 @@ export async function up({ name, kafka = true, redis = true, ownerPid, log = () 
   }
   if (k) log(`Kafka broker ready on ${k.brokers} (pid ${k.pid}) in ${k.startupMs} ms (metadata after ${k.answeredMs} ms)`);
   if (r) log(`redis-server ready on ${r.url} (pid ${r.pid})`);
+  if (p) log(`PostgreSQL ready on ${p.url} (pid ${p.pid}) in ${p.startupMs} ms`);
 
   if (ownerPid) {
     // If the owner (the Jest process) dies without its teardown (Ctrl-C, crash), the watchdog stops what we started.
@@ -85,6 +90,7 @@ export async function down({ name, log = () => {} }) {
   const stops = [];
   if (state.kafka) stops.push(stopKafka(state.kafka).then((how) => log(`Kafka broker (pid ${state.kafka.pid}): ${how}`)));
   if (state.redis) stops.push(stopRedis(state.redis).then((how) => log(`redis-server (pid ${state.redis.pid}): ${how}`)));
+  if (state.postgres) stops.push(stopPostgres(state.postgres).then((how) => log(`PostgreSQL (pid ${state.postgres.pid}): ${how}`)));
   await Promise.all(stops);
   rmSync(stateFile, { force: true });
   if (state.watchdogPid && state.watchdogPid !== process.pid) await stopProcess(state.watchdogPid, { timeoutMs: 2_000 });

@@ -19,7 +19,8 @@ const CLASSPATH = `${LIBS_DIR}/*`;
 
 const JAVA_HINT = 'apt-get install -y openjdk-17-jre-headless maven';
 // Bounded heap: the broker shares 2 cores with the Jest workers; SerialGC starts ~0.2 s faster than G1 here.
-const JVM_OPTS = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
+export const JVM_OPTS = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
+export const CLASSPATH_OF_BROKER = CLASSPATH;
 
 const pomHash = () => createHash('sha256').update(readFileSync(path.join(TOOLS_DIR, 'pom.xml'))).digest('hex');
 
@@ -52,24 +53,29 @@ export function ensureKafkaLibs({ log = () => {} } = {}) {
  * 16 random bytes as 22 characters of base64url: the format of a KRaft cluster id (no JVM start needed).
  * It may start with '-', so it is passed as `--cluster-id=<id>`, never as a separate argument.
  */
-const randomClusterId = () => randomBytes(16).toString('base64url');
+export const randomClusterId = () => randomBytes(16).toString('base64url');
 
-function serverProperties({ dataDir, port, controllerPort }) {
+/**
+ * A combined broker + controller node. One node alone by default; a cluster passes each node its id,
+ * the quorum's voters (`1@host:port,2@…`) and the replication of the internal topics.
+ */
+export function serverProperties({ dataDir, port, controllerPort, nodeId = 1, voters = `1@127.0.0.1:${controllerPort}`, replicas = 1, minIsr = 1 }) {
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${nodeId}`,
+    `controller.quorum.voters=${voters}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${dataDir}`,
-    // One broker: every internal topic with replication factor 1, or the group coordinator never comes up.
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'min.insync.replicas=1',
+    // Internal topics replicated as far as the cluster allows: on one broker, factor 1, or the group coordinator never comes up.
+    `offsets.topic.replication.factor=${replicas}`,
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
     // Fewer internal partitions than the defaults (50): the first group join creates them, and tests create many groups.
     'offsets.topic.num.partitions=5',
     'transaction.state.log.num.partitions=5',
@@ -86,7 +92,7 @@ function serverProperties({ dataDir, port, controllerPort }) {
   ].join('\n');
 }
 
-const log4jProperties = (logFile) =>
+export const log4jProperties = (logFile) =>
   [
     'log4j.rootLogger=WARN, file',
     'log4j.appender.file=org.apache.log4j.FileAppender',
@@ -127,7 +133,7 @@ export async function kafkaAnswers(brokers, { timeoutMs = 1500 } = {}) {
  * FindCoordinator. Doing that here moves the "coordinator not available / not the correct coordinator"
  * phase out of the first test that happens to use a consumer group.
  */
-async function groupCoordinatorAnswers(brokers, { timeoutMs = 3000 } = {}) {
+export async function groupCoordinatorAnswers(brokers, { timeoutMs = 3000 } = {}) {
   const admin = probeAdmin(brokers, timeoutMs);
   try {
     await admin.connect();

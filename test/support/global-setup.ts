@@ -1,6 +1,7 @@
-// Jest global setup (jest.config.js): the int and e2e tiers run against a real Kafka broker and a real
-// Redis, started here once per run unless KAFKA_BROKERS / REDIS_URL already point at running ones.
-// Workers inherit process.env, so tests read the addresses from KAFKA_BROKERS and REDIS_URL.
+// Jest global setup (jest.config.js): the int and e2e tiers run against a real Kafka broker, a real
+// Redis and a real PostgreSQL, started here once per run unless KAFKA_BROKERS / REDIS_URL /
+// DATABASE_URL already point at running ones. Workers inherit process.env, so tests read the
+// addresses from KAFKA_BROKERS, REDIS_URL and DATABASE_URL (a test creates its own database there).
 import { infraUp, jestInfraName } from './infra-run';
 import { ensureBuilt } from './service-process';
 
@@ -46,10 +47,11 @@ export default async function globalSetup(globalConfig: GlobalConfigLike, projec
   if (nameOf(projectConfig) === 'e2e' || projectsToRun(globalConfig).includes('e2e')) ensureBuilt();
   const kafka = !process.env.KAFKA_BROKERS;
   const redis = !process.env.REDIS_URL;
-  if (!kafka && !redis) return;
+  const postgres = !process.env.DATABASE_URL;
+  if (!kafka && !redis && !postgres) return;
 
   const started = Date.now();
-  const addresses = infraUp({ name: jestInfraName(), kafka, redis, ownerPid: process.pid });
+  const addresses = infraUp({ name: jestInfraName(), kafka, redis, postgres, ownerPid: process.pid });
   if (kafka) {
     if (!addresses.KAFKA_BROKERS) throw new Error('infra:up printed no KAFKA_BROKERS line');
     process.env.KAFKA_BROKERS = addresses.KAFKA_BROKERS;
@@ -58,8 +60,12 @@ export default async function globalSetup(globalConfig: GlobalConfigLike, projec
     if (!addresses.REDIS_URL) throw new Error('infra:up printed no REDIS_URL line');
     process.env.REDIS_URL = addresses.REDIS_URL;
   }
+  if (postgres) {
+    if (!addresses.DATABASE_URL) throw new Error('infra:up printed no DATABASE_URL line');
+    process.env.DATABASE_URL = addresses.DATABASE_URL;
+  }
   // Read back by the teardown (same process): it stops only what this setup started.
   process.env.KEYWARDEN_TEST_INFRA = jestInfraName();
-  process.env.KEYWARDEN_TEST_INFRA_SET = [kafka && 'KAFKA_BROKERS', redis && 'REDIS_URL'].filter(Boolean).join(',');
+  process.env.KEYWARDEN_TEST_INFRA_SET = [kafka && 'KAFKA_BROKERS', redis && 'REDIS_URL', postgres && 'DATABASE_URL'].filter(Boolean).join(',');
   process.stderr.write(`[infra] test infrastructure ready in ${Date.now() - started} ms\n`);
 }

@@ -1,4 +1,4 @@
-// Stops what the global setup started (nothing when KAFKA_BROKERS / REDIS_URL were given from outside).
+// Stops what the global setup started (nothing when KAFKA_BROKERS / REDIS_URL / DATABASE_URL were given from outside).
 import { infraDown } from './infra-run';
 
 export default async function globalTeardown(): Promise<void> {

@@ -8,18 +8,19 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** The infrastructure of this Jest process, under .tmp/infra/<name>/; the pid keeps concurrent runs apart. */
 export const jestInfraName = (pid: number = process.pid): string => `jest-${pid}`;
 
-export type InfraAddresses = { KAFKA_BROKERS?: string; REDIS_URL?: string };
+export type InfraAddresses = { KAFKA_BROKERS?: string; REDIS_URL?: string; DATABASE_URL?: string };
 
-export function infraUp(options: { name: string; kafka: boolean; redis: boolean; ownerPid: number }): InfraAddresses {
+export function infraUp(options: { name: string; kafka: boolean; redis: boolean; postgres: boolean; ownerPid: number }): InfraAddresses {
   const args = ['scripts/infra/up.mjs', '--name', options.name, '--owner-pid', String(options.ownerPid)];
   if (!options.kafka) args.push('--no-kafka');
   if (!options.redis) args.push('--no-redis');
+  if (!options.postgres) args.push('--no-postgres');
   // stderr (progress, and the one-line "install java" message) goes straight to the terminal.
   const run = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`scripts/infra/up.mjs failed (exit ${run.status}): see the [infra] lines above`);
   const addresses: InfraAddresses = {};
   for (const line of run.stdout.trim().split('\n')) {
-    const match = /^(KAFKA_BROKERS|REDIS_URL)=(.+)$/.exec(line.trim());
+    const match = /^(KAFKA_BROKERS|REDIS_URL|DATABASE_URL)=(.+)$/.exec(line.trim());
     if (match) addresses[match[1] as keyof InfraAddresses] = match[2];
   }
   return addresses;

@@ -36,10 +36,13 @@ export class ServiceProcess {
   ) {}
 
   start(): this {
+    // The run's DATABASE_URL names the test server, where each test creates a database of its own:
+    // a service uses PostgreSQL only when its test passes it one.
+    const { DATABASE_URL: _testServer, ...inherited } = process.env;
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', this.app, 'src', 'main.js')], {
       cwd: ROOT,
       // The processes of one test share its KEYWARDEN_DATA_DIR, and so the key material generated there.
-      env: { ...process.env, KEYWARDEN_DEV_SHARED_DATA_DIR: 'true', ...this.env },
+      env: { ...inherited, KEYWARDEN_DEV_SHARED_DATA_DIR: 'true', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buffered = '';

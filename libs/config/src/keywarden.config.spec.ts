@@ -31,3 +31,30 @@ describe('a service on Kafka refuses to start without the secrets every process 
     expect(() => loadConfig({ KEYWARDEN_DEV_SHARED_DATA_DIR: 'yes' })).toThrow(/^configuration variable KEYWARDEN_DEV_SHARED_DATA_DIR must be true or false/);
   });
 });
+
+describe('DATABASE_URL', () => {
+  it('selects PostgreSQL with a postgres:// or postgresql:// URL, and is unset by default', () => {
+    expect(loadConfig({}).databaseUrl).toBeNull();
+    expect(loadConfig({ DATABASE_URL: 'postgres://kw@db:5432/keywarden' }).databaseUrl).toBe('postgres://kw@db:5432/keywarden');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://kw@db/keywarden?sslmode=require' }).databaseUrl).toBe('postgresql://kw@db/keywarden?sslmode=require');
+  });
+
+  it('refuses another scheme, naming the variable and not the value', () => {
+    const attempt = () => loadConfig({ DATABASE_URL: 'mysql://kw:s3cret@db/keywarden' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/^configuration variable DATABASE_URL must use one of postgres:, postgresql:$/);
+  });
+});
+
+describe('KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS', () => {
+  it("leave the brokers' defaults when unset, and take a three-broker cluster's settings", () => {
+    expect(loadConfig({}).kafkaTopics).toEqual({ replicationFactor: null, minInsyncReplicas: null });
+    expect(loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).kafkaTopics).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+  });
+
+  it('refuse a minimum above the replicas, or a value that is not a small positive integer', () => {
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(/^configuration variable KAFKA_MIN_INSYNC_REPLICAS must not exceed/);
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR must be an integer from 1 to 32/);
+    expect(() => loadConfig({ KAFKA_MIN_INSYNC_REPLICAS: 'two' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS must be an integer/);
+  });
+});

@@ -14,10 +14,17 @@ export type KeywardenConfig = Readonly<{
   healthPorts: Readonly<{ projection: number | null; notifier: number | null }>;
   /** Unset = the in-process bus of the embedded mode. */
   kafkaBrokers: readonly string[] | null;
+  /** Replicas and min.insync.replicas of the topics the services create; null = the brokers' defaults. */
+  kafkaTopics: Readonly<{ replicationFactor: number | null; minInsyncReplicas: number | null }>;
   /** Unset = the in-memory cache of the embedded mode. */
   redisUrl: string | null;
-  /** Unset = the SQLite store under dataDir. */
+  /** EventStoreDB (esdb://…); unset = databaseUrl's PostgreSQL, else the SQLite store under dataDir. */
   eventStoreConnectionString: string | null;
+  /**
+   * PostgreSQL (postgres://…): the event store (unless EventStoreDB is configured) and the data
+   * keys, shared by every registry process. Unset = SQLite files under dataDir.
+   */
+  databaseUrl: string | null;
   /** Unset = mail written as .eml files under dataDir/mail. */
   smtpUrl: string | null;
   mailFrom: string;
@@ -139,6 +146,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
   if (eventStoreConnectionString !== null && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb):\/\//.test(eventStoreConnectionString)) {
     throw new ConfigError('EVENTSTORE_CONNECTION_STRING', 'must be an esdb:// connection string');
   }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const logLevel = (text(env, 'LOG_LEVEL') ?? 'info') as KeywardenConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   const namespace = text(env, 'KEYWARDEN_NAMESPACE');
@@ -153,8 +161,10 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     ports,
     healthPorts: { projection: optionalPort(env, 'PROJECTION_HEALTH_PORT'), notifier: optionalPort(env, 'NOTIFIER_HEALTH_PORT') },
     kafkaBrokers: brokers(env),
+    kafkaTopics: kafkaTopics(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     eventStoreConnectionString,
+    databaseUrl,
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: text(env, 'MAIL_FROM') ?? 'Keywarden <keywarden@localhost>',
     notifier: {
@@ -199,6 +209,7 @@ function clockSpeed(env: Env, connected: Readonly<{ kafka: string | null; redis:
     ['KAFKA_BROKERS', connected.kafka !== null],
     ['REDIS_URL', connected.redis !== null],
     ['EVENTSTORE_CONNECTION_STRING', connected.eventStoreConnectionString !== null],
+    ['DATABASE_URL', text(env, 'DATABASE_URL') !== null],
     ['AUTH_JWKS_URL', connected.jwksUrl !== null],
     ['KEYWARDEN_PEPPER', text(env, 'KEYWARDEN_PEPPER') !== null],
     ['KEYWARDEN_KEK', text(env, 'KEYWARDEN_KEK') !== null],
@@ -208,10 +219,21 @@ function clockSpeed(env: Env, connected: Readonly<{ kafka: string | null; redis:
   if (found.length > 0) {
     throw new ConfigError(
       name,
-      `is for the embedded development default only (npm start with no Kafka, Redis, EventStoreDB, identity provider or production key material), and this configuration sets ${found.join(', ')}: unset ${name}`,
+      `is for the embedded development default only (npm start with no Kafka, Redis, EventStoreDB, PostgreSQL, identity provider or production key material), and this configuration sets ${found.join(', ')}: unset ${name}`,
     );
   }
   return speed;
+}
+
+function kafkaTopics(env: Env): KeywardenConfig['kafkaTopics'] {
+  const optional = (name: string) => (text(env, name) === null ? null : integer(env, name, 1, 1, 32));
+  const replicationFactor = optional('KAFKA_REPLICATION_FACTOR');
+  const minInsyncReplicas = optional('KAFKA_MIN_INSYNC_REPLICAS');
+  if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
+    // Every acks=all write would fail with NOT_ENOUGH_REPLICAS.
+    throw new ConfigError('KAFKA_MIN_INSYNC_REPLICAS', `must not exceed KAFKA_REPLICATION_FACTOR (${replicationFactor}), got ${minInsyncReplicas}`);
+  }
+  return { replicationFactor, minInsyncReplicas };
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

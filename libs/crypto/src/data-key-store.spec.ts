@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataKeyAlreadyExistsError } from './crypto.errors';
-import { DataKeyStore } from './data-key-store.port';
 import { InMemoryDataKeyStore } from './in-memory-data-key-store.adapter';
 import { SqliteDataKeyStore } from './sqlite-data-key-store.adapter';
+import { runDataKeyStoreContract } from './testing/data-key-store.contract';
 
 const dirs: string[] = [];
 const stores: SqliteDataKeyStore[] = [];
@@ -27,32 +26,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.each<[string, () => DataKeyStore]>([
-  ['in-memory', () => new InMemoryDataKeyStore()],
-  ['sqlite', () => sqliteStore()],
-])('DataKeyStore contract: %s', (_name, make) => {
-  it('returns what was put, and null for an unknown id', async () => {
-    const store = make();
-    const wrapped = randomBytes(61);
-    await store.put('dk-1', wrapped);
-    expect(await store.get('dk-1')).toEqual(wrapped);
-    expect(await store.get('dk-2')).toBeNull();
-  });
-
-  it('never overwrites an existing data key', async () => {
-    const store = make();
-    await store.put('dk-1', randomBytes(61));
-    await expect(store.put('dk-1', randomBytes(61))).rejects.toBeInstanceOf(DataKeyAlreadyExistsError);
-  });
-
-  it('destroys idempotently', async () => {
-    const store = make();
-    await store.put('dk-1', randomBytes(61));
-    await store.destroy('dk-1');
-    await store.destroy('dk-1');
-    expect(await store.get('dk-1')).toBeNull();
-  });
-});
+runDataKeyStoreContract('in-memory', () => new InMemoryDataKeyStore());
+runDataKeyStoreContract('sqlite', () => sqliteStore());
 
 describe('SqliteDataKeyStore', () => {
   it('keeps keys across reopen, in a 0600 file under <dataDir>/keys', async () => {

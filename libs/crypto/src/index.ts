@@ -4,6 +4,7 @@ export * from './key-fingerprint';
 export * from './data-key-store.port';
 export * from './in-memory-data-key-store.adapter';
 export * from './sqlite-data-key-store.adapter';
+export * from './postgres-data-key-store.adapter';
 export * from './key-material-vault';
 export * from './signing-key-ring';
 export * from './secret';

@@ -1,7 +1,7 @@
 /**
- * The event store port. Adapters: SQLite (embedded default) and EventStoreDB (production).
+ * The event store port. Adapters: SQLite (embedded default), PostgreSQL and EventStoreDB.
  * Revisions are per stream and start at 0; positions are global, increasing and opaque to callers
- * beyond ordering (a bigint: SQLite's row id, EventStoreDB's commit position).
+ * beyond ordering (a bigint: SQLite's row id, PostgreSQL's gapless counter, EventStoreDB's commit position).
  */
 
 export type ExpectedRevision = 'no_stream' | 'any' | bigint;

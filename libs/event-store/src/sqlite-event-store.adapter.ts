@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,8 +16,9 @@ import {
   ReplayPageOptions,
   SubscribeOptions,
   Subscription,
-  WrongExpectedRevisionError,
 } from './event-store.port';
+import { checkExpectedRevision, originalResult, StoredId } from './append-rules';
+import { CatchUpSubscription } from './catch-up-subscription';
 
 export type SqliteEventStoreOptions = Readonly<{
   /**
@@ -45,8 +45,6 @@ type EventRow = {
   recorded_at: string;
 };
 
-type StoredId = Pick<EventRow, 'position' | 'event_id' | 'stream_id' | 'revision'>;
-
 type AppendOutcome = { appended: boolean; result: AppendResult };
 
 const SCHEMA = `
@@ -63,7 +61,6 @@ const SCHEMA = `
   )`;
 
 const MAX_POSITION = 2n ** 63n - 1n;
-const SUBSCRIPTION_BATCH = 256;
 
 /**
  * The embedded event store: one append-only table in a SQLite file (WAL), shareable by several
@@ -78,7 +75,7 @@ export class SqliteEventStore implements EventStore {
   private readonly appendInTransaction: Database.Transaction<
     (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision) => AppendOutcome
   >;
-  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly subscriptions = new Set<CatchUpSubscription>();
   /** Replay page statements by the metadata fields they select. */
   private readonly replayStatements = new Map<string, Database.Statement>();
   private readonly pollIntervalMs: number;
@@ -157,7 +154,7 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(handler: (event: RecordedEvent) => Promise<void>, options: SubscribeOptions = {}): Subscription {
     if (!this.db.open) throw new Error(`event store ${this.path} is closed`);
-    const subscription = new SqliteSubscription(
+    const subscription = new CatchUpSubscription(
       {
         head: () => this.statements.head.get() as bigint,
         range: (from, to, prefix, limit) => this.readRange(from, to, prefix, limit),
@@ -270,42 +267,6 @@ export function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(NON_ASCII, escapeChar);
 }
 
-function checkExpectedRevision(streamId: string, expected: ExpectedRevision, current: bigint | undefined): void {
-  if (expected === 'any') return;
-  const matches = expected === 'no_stream' ? current === undefined : current === expected;
-  if (!matches) throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
-}
-
-/**
- * A retried append (every id already stored, in this stream, at consecutive revisions, in the
- * same order) returns what the first attempt returned; as in EventStoreDB, the retry must carry
- * the expected revision of the original. Anything else with a known id is refused.
- */
-function originalResult(
-  streamId: string,
-  ids: readonly string[],
-  stored: readonly StoredId[],
-  expected: ExpectedRevision,
-  current: bigint | undefined,
-): AppendResult {
-  const byId = new Map(stored.map((row) => [row.event_id, row]));
-  const first = byId.get(ids[0]);
-  const isRetry =
-    first !== undefined &&
-    stored.length === ids.length &&
-    ids.every((id, index) => {
-      const row = byId.get(id);
-      return row?.stream_id === streamId && row.revision === first.revision + BigInt(index);
-    });
-  if (!isRetry) throw new DuplicateEventIdError(streamId, stored.map((row) => row.event_id));
-  const revisionBefore = first.revision - 1n;
-  const consistent =
-    expected === 'any' || (expected === 'no_stream' ? revisionBefore === -1n : expected === revisionBefore);
-  if (!consistent) throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
-  const last = byId.get(ids[ids.length - 1]) as StoredId;
-  return { nextExpectedRevision: last.revision, position: last.position };
-}
-
 function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     eventId: row.event_id,
@@ -332,87 +293,6 @@ function fromRawRow(row: RawEventRow): RecordedEvent {
     metadata: JSON.parse(row[6]) as Record<string, unknown>,
     recordedAt: new Date(row[7]),
   };
-}
-
-type EventSource = {
-  /** The highest committed position, 0 when the table is empty. */
-  head(): bigint;
-  range(from: bigint, to: bigint, prefix: string | undefined, limit: number): RecordedEvent[];
-};
-
-// Lets close() tell when it is called from inside this subscription's own handler.
-const handlerScope = new AsyncLocalStorage<SqliteSubscription>();
-
-class SqliteSubscription implements Subscription {
-  private closed = false;
-  private wake: (() => void) | undefined;
-  private readonly done: Promise<void>;
-
-  constructor(
-    private readonly source: EventSource,
-    private readonly handler: (event: RecordedEvent) => Promise<void>,
-    private readonly options: SubscribeOptions,
-    private readonly pollIntervalMs: number,
-    onStopped: () => void,
-  ) {
-    // Without onError a failure rejects `done` unobserved: the process fails loudly rather than
-    // a relay silently stopping.
-    this.done = this.follow()
-      .catch((error: unknown) => {
-        this.closed = true;
-        const failure = error instanceof Error ? error : new Error(String(error));
-        if (!this.options.onError) throw failure;
-        this.options.onError(failure);
-      })
-      .finally(onStopped);
-  }
-
-  /** An append committed in this process: look now rather than at the next poll. */
-  notify(): void {
-    this.wake?.();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.wake?.();
-    // From inside the handler, waiting for the loop would wait for ourselves; the flag suffices.
-    if (handlerScope.getStore() === this) return;
-    await this.done.catch(() => undefined);
-  }
-
-  private async follow(): Promise<void> {
-    let cursor = this.options.fromPosition ?? 0n;
-    while (!this.closed) {
-      const head = this.source.head();
-      if (head <= cursor) {
-        await this.idle();
-        continue;
-      }
-      const batch = this.source.range(cursor, head, this.options.streamPrefix, SUBSCRIPTION_BATCH);
-      for (const event of batch) {
-        if (this.closed) return;
-        await handlerScope.run(this, () => this.handler(event));
-        cursor = event.position;
-      }
-      // A short batch means nothing else matches up to head: skip the filtered-out rows for good.
-      if (batch.length < SUBSCRIPTION_BATCH) cursor = head;
-    }
-  }
-
-  private idle(): Promise<void> {
-    return new Promise((wakeUp) => {
-      const timer = setTimeout(() => this.stopWaiting(wakeUp), this.pollIntervalMs);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.stopWaiting(wakeUp);
-      };
-    });
-  }
-
-  private stopWaiting(wakeUp: () => void): void {
-    this.wake = undefined;
-    wakeUp();
-  }
 }
 
 /** SQLite's answers that mean "not now" (I/O, locks, a full or vanished file), not a caller's bug. */

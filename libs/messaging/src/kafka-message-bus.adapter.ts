@@ -64,6 +64,14 @@ export type KafkaMessageBusOptions = Readonly<{
   partitionsConsumedConcurrently?: number;
   /** @default 30_000 */
   subscribeTimeoutMs?: number;
+  /** Replicas of each topic ensureTopics creates (3 on a three-broker cluster). @default the broker's default.replication.factor */
+  replicationFactor?: number;
+  /**
+   * min.insync.replicas of each topic ensureTopics creates: with acks=all a write succeeds only once
+   * this many replicas have it (2 of 3 keeps writing with one broker down, and loses nothing acknowledged).
+   * @default the broker's min.insync.replicas
+   */
+  minInsyncReplicas?: number;
 }>;
 
 /** kafkajs headers are Buffers, strings or arrays of them: the port's headers are single strings. */
@@ -130,14 +138,15 @@ export class KafkaMessageBus implements MessageBus {
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const admin = await this.connectAdmin();
+    const minIsr = this.options.minInsyncReplicas === undefined ? [] : [{ name: 'min.insync.replicas', value: String(this.options.minInsyncReplicas) }];
     const wanted = specs.flatMap((spec) => [
       {
         topic: spec.topic,
         numPartitions: spec.partitions ?? -1,
-        configEntries: spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        configEntries: [...(spec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []), ...minIsr],
       },
       // Dead letters are kept in full, never compacted: each one is a separate incident.
-      { topic: deadLetterTopic(spec.topic), numPartitions: spec.partitions ?? -1, configEntries: [] },
+      { topic: deadLetterTopic(spec.topic), numPartitions: spec.partitions ?? -1, configEntries: minIsr },
     ]);
     const existing = new Set(await retryTransient(() => admin.listTopics()));
     const missing = wanted.filter((t) => !existing.has(t.topic));
@@ -147,7 +156,7 @@ export class KafkaMessageBus implements MessageBus {
     // can fail with a retriable UNKNOWN_TOPIC_OR_PARTITION while the new topic's metadata spreads: retried.
     await Promise.all(
       missing.map((topic) =>
-        retryTransient(() => admin.createTopics({ topics: [{ ...topic, replicationFactor: -1 }], waitForLeaders: true })),
+        retryTransient(() => admin.createTopics({ topics: [{ ...topic, replicationFactor: this.options.replicationFactor ?? -1 }], waitForLeaders: true })),
       ),
     );
     wanted.forEach((t) => this.knownTopics.add(t.topic));

@@ -16,6 +16,7 @@ import {
   loadOrCreateLocalKeyMaterial,
   OtpHasher,
   SealedBox,
+  PostgresDataKeyStore,
   SigningKeyRing,
   SqliteDataKeyStore,
 } from '@keywarden/crypto';
@@ -43,8 +44,8 @@ export type KeyMaterial = Readonly<{
  * What one process needs from the outside world, created lazily and once. The embedded
  * all-in-one passes one Infrastructure to every app module, so they share the in-process bus and
  * the in-memory cache; a standalone service creates its own and only what it uses.
- * The adapters follow the configuration: Kafka/Redis/EventStoreDB when configured, else the
- * embedded ones (in-process bus, in-memory cache, SQLite under the data folder).
+ * The adapters follow the configuration: Kafka/Redis/EventStoreDB/PostgreSQL when configured, else
+ * the embedded ones (in-process bus, in-memory cache, SQLite under the data folder).
  */
 export class Infrastructure {
   private store?: EventStore;
@@ -52,7 +53,7 @@ export class Infrastructure {
   private cache?: Promise<ActiveKeyCache>;
   private redisClients: Redis[] = [];
   private material?: KeyMaterial;
-  private dataKeyStore?: SqliteDataKeyStore;
+  private dataKeyStore?: SqliteDataKeyStore | PostgresDataKeyStore;
   private tokenVerifier?: AdminTokenVerifier;
   private settingsReader?: Promise<OrgSettingsTopicReader>;
   private kafkaProbe?: KafkaReadinessProbe;
@@ -88,6 +89,7 @@ export class Infrastructure {
   eventStore(): EventStore {
     this.store ??= createEventStore({
       eventStoreConnectionString: this.config.eventStoreConnectionString ?? undefined,
+      databaseUrl: this.config.databaseUrl ?? undefined,
       sqlitePath: join(this.config.dataDir, 'events.sqlite'),
     });
     return this.store;
@@ -96,7 +98,13 @@ export class Infrastructure {
   messageBus(): MessageBus {
     if (!this.bus) {
       const bus = this.config.kafkaBrokers
-        ? new KafkaMessageBus({ brokers: [...this.config.kafkaBrokers], clientId: `keywarden-${this.processName}`, logger: this.messagingLogger() })
+        ? new KafkaMessageBus({
+            brokers: [...this.config.kafkaBrokers],
+            clientId: `keywarden-${this.processName}`,
+            logger: this.messagingLogger(),
+            replicationFactor: this.config.kafkaTopics.replicationFactor ?? undefined,
+            minInsyncReplicas: this.config.kafkaTopics.minInsyncReplicas ?? undefined,
+          })
         : // Durable under the data folder, so a restart keeps the topics and positions, as Kafka would.
           new InProcessMessageBus({ logger: this.messagingLogger(), durableLogPath: join(this.config.dataDir, 'bus.sqlite') });
       const exposed = this.config.namespace ? new NamespacedMessageBus(bus, this.config.namespace) : bus;
@@ -172,7 +180,10 @@ export class Infrastructure {
               signingKeysJson: secrets.signingKeysJson ?? '',
             })
           : loadOrCreateLocalKeyMaterial(dataDir);
-      this.dataKeyStore = new SqliteDataKeyStore(join(dataDir, 'data-keys.sqlite'));
+      // On PostgreSQL every registry process shares the data keys; SQLite keeps them on this one's volume.
+      this.dataKeyStore = this.config.databaseUrl
+        ? new PostgresDataKeyStore(this.config.databaseUrl)
+        : new SqliteDataKeyStore(join(dataDir, 'data-keys.sqlite'));
       this.material = {
         fingerprinter: new KeyFingerprinter(loaded.pepper),
         vault: new KeyMaterialVault(loaded.kek, this.dataKeyStore),
@@ -252,7 +263,7 @@ export class Infrastructure {
     if (this.cache) await (await this.cache).close();
     await this.store?.close();
     for (const client of this.redisClients) client.disconnect();
-    this.dataKeyStore?.close();
+    await this.dataKeyStore?.close();
     for (const logger of this.loggers.values()) logger.flush();
   }
 }
