@@ -3,6 +3,7 @@ import { EventStore } from './event-store.port';
 import { SqliteEventStore } from './sqlite-event-store.adapter';
 
 export * from './event-store.port';
+export * from './command-handler';
 export * from './esdb-event-store.adapter';
 export * from './sqlite-event-store.adapter';
 
