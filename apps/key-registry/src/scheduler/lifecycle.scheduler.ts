@@ -5,11 +5,10 @@ import { CLOCK, Clock } from '@keywarden/clock';
 import { KeyRingEventType, ORG_SETTINGS_READER, OrgSettingsReader, SCHEDULER_ACTOR } from '@keywarden/contracts';
 import { CONFLICT_ATTEMPTS } from '@keywarden/event-store';
 import { runWithRequestContext } from '@keywarden/observability';
-import { KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
+import { dueWork, KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
 import { KeyMaterialService } from '../key-ring/key-material.service';
 import { KeyRingRepository } from '../key-ring/key-ring.repository';
 import { KEY_USAGE_READER, KeyUsageReader } from '../key-ring/key-usage.port';
-import { dueWork } from './due-work';
 import { KeyRingIndex } from './key-ring-index';
 import { SCHEDULER_LOGGER, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler.tokens';
 
