@@ -21,7 +21,7 @@ const counter = (overrides: Partial<CommandHandlerOptions<number, Add, Added>> =
     if (total + command.by > command.limit) throw Object.assign(new Error(`over the limit at ${total}`), { code: 'OVER_LIMIT' });
     return command.by === 0 ? [] : [{ type: 'Added', data: { by: command.by } }];
   },
-  metadata: (command) => ({ command: command.type }),
+  metadata: () => ({ schemaVersion: 1 }),
   describe: (id) => `the counter ${id}`,
   ...overrides,
 });
@@ -81,9 +81,10 @@ describe.each(stores)('CommandHandler on %s', (_name, open) => {
     expect(await handler.handle(id, add(3))).toMatchObject({ state: 5, revision: 1n });
     const recorded = await fixture.store.readStream(`counter-${id}`);
     expect(recorded.map((e) => [e.revision, e.data, e.metadata])).toEqual([
-      [0n, { by: 2 }, { command: 'Add' }],
-      [1n, { by: 3 }, { command: 'Add' }],
+      [0n, { by: 2 }, { schemaVersion: 1, causationId: expect.any(String), command: 'Add' }],
+      [1n, { by: 3 }, { schemaVersion: 1, causationId: expect.any(String), command: 'Add' }],
     ]);
+    expect(recorded[0].metadata.causationId).not.toBe(recorded[1].metadata.causationId);
     expect(await handler.load(id)).toEqual({ state: 5, revision: 1n, link: null });
   });
 

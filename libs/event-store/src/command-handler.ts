@@ -24,14 +24,14 @@ export type EventLink = Readonly<{
   next(previous: string, event: DomainEvent, metadata: EventMetadata): Readonly<{ link: string; metadata: EventMetadata }>;
 }>;
 
-export type CommandHandlerOptions<State, Command, Event extends DomainEvent> = Readonly<{
+export type CommandHandlerOptions<State, Command extends Readonly<{ type: string }>, Event extends DomainEvent> = Readonly<{
   streamId(id: string): string;
   /** A recorded event back into the domain's union (validated at the boundary). */
   parse(type: string, data: unknown): Event;
   /** `events` folded over `from`, or over the initial state when `from` is undefined. */
   fold(events: readonly Event[], from?: State): State;
   decide(command: Command, state: State): readonly Event[];
-  /** The metadata every event of one decision is appended with. */
+  /** The metadata every event of one decision is appended with, besides its causation id and the command's type. */
   metadata(command: Command): EventMetadata;
   /** Who lost a race, in the words of the 409 ("the keys of organisation org_1"). */
   describe(id: string): string;
@@ -68,7 +68,7 @@ export class ConcurrentChangeError extends Error {
  * append with the expected revision. A concurrent append makes the store refuse ours, so exactly
  * one of two racing commands wins and no update is lost.
  */
-export class CommandHandler<State, Command, Event extends DomainEvent> {
+export class CommandHandler<State, Command extends Readonly<{ type: string }>, Event extends DomainEvent> {
   private readonly loaded?: LRUCache<string, LoadedStream<State>>;
 
   constructor(
@@ -111,7 +111,8 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     const { state, revision, link } = await this.load(id);
     const events = [...this.options.decide(command, state)];
     if (events.length === 0) return { events, state, revision };
-    const metadata = this.options.metadata(command);
+    // One causation id for the events of one decision, so a reader can tell them apart from the next.
+    const metadata: EventMetadata = { ...this.options.metadata(command), causationId: randomUUID(), command: command.type };
     let previous = link;
     const appending = events.map((event) => {
       let eventMetadata = metadata;

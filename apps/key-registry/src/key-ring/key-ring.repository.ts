@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyRingEvent, keyRingStream, parseKeyRingEvent } from '@keywarden/contracts';
 import { CommandHandler, EVENT_STORE, EventStore, HandleOptions } from '@keywarden/event-store';
@@ -25,13 +24,7 @@ export class KeyRingRepository {
       parse: parseKeyRingEvent,
       fold,
       decide,
-      metadata: (command) => ({
-        schemaVersion: 1,
-        chainVersion: CHAIN_VERSION,
-        requestId: currentRequestId(),
-        causationId: randomUUID(),
-        command: command.type,
-      }),
+      metadata: () => ({ schemaVersion: 1, chainVersion: CHAIN_VERSION, requestId: currentRequestId() }),
       describe: (orgId) => `the keys of organisation ${orgId}`,
       link: {
         genesis: CHAIN_GENESIS,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { parseSettingsEvent, SETTINGS_SCHEMA_VERSION, SettingsEvent, settingsStream } from '@keywarden/contracts';
 import { CommandHandler, EVENT_STORE, EventStore } from '@keywarden/event-store';
@@ -19,7 +18,7 @@ export class SettingsRepository {
       parse: parseSettingsEvent,
       fold,
       decide,
-      metadata: (command) => ({ schemaVersion: SETTINGS_SCHEMA_VERSION, requestId: currentRequestId(), causationId: randomUUID(), command: command.type }),
+      metadata: () => ({ schemaVersion: SETTINGS_SCHEMA_VERSION, requestId: currentRequestId() }),
       describe: (orgId) => `the settings of organisation ${orgId}`,
     });
   }
