@@ -15,6 +15,7 @@ import { IssueKeyHttpController } from './commands/issue-key/issue-key.http.cont
 import { RemoveExpirationHttpController } from './commands/remove-expiration/remove-expiration.http.controller';
 import { RevokeKeyHttpController } from './commands/revoke-key/revoke-key.http.controller';
 import { KEY_FINGERPRINTER, KEY_MATERIAL_VAULT, KeyMaterialService, SECRET_MINTER } from './key-ring/key-material.service';
+import { KeyIssuer } from './key-ring/key-issuer.service';
 import { KeyRingRepository } from './key-ring/key-ring.repository';
 import { KeyTablePresenter } from './key-ring/key-table.presenter';
 import { KeyUsageProjection } from './key-ring/key-usage.adapter';
@@ -40,7 +41,7 @@ const commandControllers = [
 ];
 const queryControllers = [ListKeysHttpController, TestKeyHttpController, JwksHttpController, AuditHttpController];
 
-const keyRingProviders: Provider[] = [KeyRingRepository, KeyMaterialService, KeyTablePresenter];
+const keyRingProviders: Provider[] = [KeyRingRepository, KeyMaterialService, KeyIssuer, KeyTablePresenter];
 const relayProviders: Provider[] = [RelayCheckpointStore, KeyLifecycleRelay];
 const schedulerProviders: Provider[] = [KeyRingIndex, LifecycleScheduler];
 const revealProviders: Provider[] = [RevealKeyService];

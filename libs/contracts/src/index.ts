@@ -12,3 +12,4 @@ export * from './settings.events';
 export * from './cache-invalidation';
 export * from './notifications';
 export * from './key-usage';
+export * from './domain-error';

@@ -1,116 +1,115 @@
+import { TObject, Type } from '@sinclair/typebox';
+import { Id, Instant, NullableInstant, NullableString, StaticReadonly, StringEnum } from './schema';
+
 /**
- * The key-ring events: the only facts Keywarden records about an organisation's keys.
+ * The key-ring events: the only facts Keywarden records about an organisation's keys. Each event's
+ * data is declared once, as a JSON Schema (TypeBox) that consumers validate with the contracts'
+ * Ajv; its TypeScript type is derived from it.
  * Every instant is an ISO 8601 UTC string with milliseconds (`2026-01-01T00:00:00.000Z`); the
  * API's display format is applied at the edge of each service, never stored.
  * No event carries a key in clear: only its peppered fingerprint, a display hint and the
  * envelope-encrypted material whose data key is destroyed on deletion.
  */
 
-export type Actor = Readonly<{
-  /** Subject of the admin token, or `keywarden:scheduler` for decisions the scheduler takes. */
-  sub: string;
-  email: string | null;
-}>;
+export const ActorSchema = Type.Object(
+  {
+    /** Subject of the admin token, or `keywarden:scheduler` for decisions the scheduler takes. */
+    sub: Id,
+    email: NullableString({ maxLength: 320 }),
+  },
+  { additionalProperties: false },
+);
+export type Actor = StaticReadonly<typeof ActorSchema>;
 
 export const SCHEDULER_ACTOR: Actor = { sub: 'keywarden:scheduler', email: null };
 
 /** AES-256-GCM ciphertext of the key, under a per-key data key held in a deletable store. */
-export type EncryptedKeyMaterial = Readonly<{
-  alg: 'A256GCM';
-  dataKeyId: string;
-  iv: string;
-  ciphertext: string;
-  tag: string;
-}>;
+export const EncryptedKeyMaterialSchema = Type.Object(
+  { alg: Type.Literal('A256GCM'), dataKeyId: Id, iv: Type.String(), ciphertext: Type.String(), tag: Type.String() },
+  { additionalProperties: false },
+);
+export type EncryptedKeyMaterial = StaticReadonly<typeof EncryptedKeyMaterialSchema>;
 
-export type IssueReason = 'initial' | 'manual-rotation' | 'scheduled-rotation';
-export type RevokeKind = 'manual' | 'scheduled';
-export type ExpiryCause = 'validity' | 'grace';
+export const ISSUE_REASONS = ['initial', 'manual-rotation', 'scheduled-rotation'] as const;
+export const REVOKE_KINDS = ['manual', 'scheduled'] as const;
+export const EXPIRY_CAUSES = ['validity', 'grace'] as const;
+export type IssueReason = (typeof ISSUE_REASONS)[number];
+export type RevokeKind = (typeof REVOKE_KINDS)[number];
+export type ExpiryCause = (typeof EXPIRY_CAUSES)[number];
 
-export type KeyIssued = Readonly<{
-  type: 'KeyIssued';
-  data: Readonly<{
-    orgId: string;
-    keyId: string;
-    fingerprint: string;
-    hint: string;
-    material: EncryptedKeyMaterial;
-    issuedAt: string;
+const eventData = <T extends TObject['properties']>(properties: T) => Type.Object(properties, { additionalProperties: false });
+
+/** The data schema of each key-ring event type: what the store and the lifecycle topic accept. */
+export const KEY_RING_EVENT_SCHEMAS = {
+  KeyIssued: eventData({
+    orgId: Id,
+    keyId: Id,
+    fingerprint: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    hint: Type.String({ maxLength: 64 }),
+    material: EncryptedKeyMaterialSchema,
+    issuedAt: Instant,
     /** null = never expires. */
-    expiresAt: string | null;
-    reason: IssueReason;
+    expiresAt: NullableInstant,
+    reason: StringEnum(ISSUE_REASONS),
     /** The key this one replaces, for rotations. */
-    replaces: string | null;
-    actor: Actor;
-  }>;
-}>;
-
-export type KeyRevoked = Readonly<{
-  type: 'KeyRevoked';
-  data: Readonly<{
-    orgId: string;
-    keyId: string;
-    revokedAt: string;
+    replaces: NullableString(),
+    actor: ActorSchema,
+  }),
+  KeyRevoked: eventData({
+    orgId: Id,
+    keyId: Id,
+    revokedAt: Instant,
     /**
      * The key is still accepted until this instant: 0 to 30 days after revokedAt, never after the
      * key's expiry. A scheduled rotation ends it at its expiry, which is already past (before
      * revokedAt) when the rotation came late or the organisation's lead is 0.
      */
-    graceEndsAt: string;
-    kind: RevokeKind;
+    graceEndsAt: Instant,
+    kind: StringEnum(REVOKE_KINDS),
     /** Free text the admin gave, if any. */
-    reason: string | null;
-    replacedBy: string | null;
-    actor: Actor;
+    reason: NullableString({ maxLength: 500 }),
+    replacedBy: NullableString(),
+    actor: ActorSchema,
     /**
      * Scheduled rotations: when the replaced key was last used, as the registry knew it; null =
      * never used, so the mail can say no action is needed (seed G). Absent on manual revokes and on
      * rotations recorded before it existed.
      */
-    lastUsedAt?: string | null;
-  }>;
-}>;
-
-export type ExpirationRemoved = Readonly<{
-  type: 'ExpirationRemoved';
-  data: Readonly<{ orgId: string; keyId: string; removedAt: string; actor: Actor }>;
-}>;
-
-export type KeyDeleted = Readonly<{
-  type: 'KeyDeleted';
-  data: Readonly<{ orgId: string; keyId: string; deletedAt: string; actor: Actor }>;
-}>;
-
-export type KeyExpired = Readonly<{
-  type: 'KeyExpired';
-  data: Readonly<{ orgId: string; keyId: string; expiredAt: string; cause: ExpiryCause }>;
-}>;
-
-export type KeyRevealed = Readonly<{
-  type: 'KeyRevealed';
-  data: Readonly<{ orgId: string; keyId: string; revealedAt: string; revealRequestId: string; actor: Actor }>;
-}>;
-
-/** The scheduler's record that the advance notice for a key's end is due (sent by the notifier). */
-export type ExpiryNoticeIssued = Readonly<{
-  type: 'ExpiryNoticeIssued';
-  data: Readonly<{
-    orgId: string;
-    keyId: string;
-    noticedAt: string;
-    acceptUntil: string;
+    lastUsedAt: Type.Optional(NullableInstant),
+  }),
+  ExpirationRemoved: eventData({ orgId: Id, keyId: Id, removedAt: Instant, actor: ActorSchema }),
+  KeyDeleted: eventData({ orgId: Id, keyId: Id, deletedAt: Instant, actor: ActorSchema }),
+  KeyExpired: eventData({ orgId: Id, keyId: Id, expiredAt: Instant, cause: StringEnum(EXPIRY_CAUSES) }),
+  KeyRevealed: eventData({ orgId: Id, keyId: Id, revealedAt: Instant, revealRequestId: Id, actor: ActorSchema }),
+  /** The scheduler's record that the advance notice for a key's end is due (sent by the notifier). */
+  ExpiryNoticeIssued: eventData({
+    orgId: Id,
+    keyId: Id,
+    noticedAt: Instant,
+    acceptUntil: Instant,
     /**
      * The notice period (the organisation's expiryNoticeDays) under which the notice became due; not
      * the days left, which are fewer when the notice came late: those are acceptUntil - noticedAt.
      */
-    daysBefore: number;
+    daysBefore: Type.Integer({ minimum: 0, maximum: 366 }),
     /**
      * When the key was last used, as the registry knew it at notice time; null = never used, so the
      * notice can say no action is needed (seed G). Absent on notices recorded before it existed.
      */
-    lastUsedAt?: string | null;
-  }>;
-}>;
+    lastUsedAt: Type.Optional(NullableInstant),
+  }),
+};
+
+export type KeyRingEventType = keyof typeof KEY_RING_EVENT_SCHEMAS;
+type KeyRingEventOf<T extends KeyRingEventType> = Readonly<{ type: T; data: StaticReadonly<(typeof KEY_RING_EVENT_SCHEMAS)[T]> }>;
+
+export type KeyIssued = KeyRingEventOf<'KeyIssued'>;
+export type KeyRevoked = KeyRingEventOf<'KeyRevoked'>;
+export type ExpirationRemoved = KeyRingEventOf<'ExpirationRemoved'>;
+export type KeyDeleted = KeyRingEventOf<'KeyDeleted'>;
+export type KeyExpired = KeyRingEventOf<'KeyExpired'>;
+export type KeyRevealed = KeyRingEventOf<'KeyRevealed'>;
+export type ExpiryNoticeIssued = KeyRingEventOf<'ExpiryNoticeIssued'>;
 
 export type KeyRingEvent =
   | KeyIssued
@@ -120,8 +119,6 @@ export type KeyRingEvent =
   | KeyExpired
   | KeyRevealed
   | ExpiryNoticeIssued;
-
-export type KeyRingEventType = KeyRingEvent['type'];
 
 export const KEY_RING_EVENT_TYPES: readonly KeyRingEventType[] = [
   'KeyIssued',

@@ -1,26 +1,12 @@
 import { envelopeToHeaders, MessageHeaders } from './envelope';
-import type { Actor } from './key-ring.events';
+import { Type } from '@sinclair/typebox';
+import { ActorSchema } from './key-ring.events';
+import { Id, Instant, StaticReadonly } from './schema';
 import { DEFAULT_SETTINGS, type OrgSettings } from './settings';
 import { isReservedRequestIdHeader, MAX_MEDIA_MAX_BASE64_BYTES, SETTINGS_FIELDS, SETTINGS_LIMITS, settingsProblems, SettingsPatch } from './settings.rules';
 import { settingsStream } from './streams';
 import { Topics } from './topics';
 import { ajv, ContractViolation, describeErrors } from './validation';
-
-/**
- * The settings events (stream `settings-<orgId>`): the facts recorded about an organisation's API
- * settings. An event holds only the fields that changed; the current settings are the defaults
- * with every change folded over them.
- */
-export type SettingsChanged = Readonly<{
-  type: 'SettingsChanged';
-  data: Readonly<{
-    orgId: string;
-    /** Only the fields whose value changed, with their new value. */
-    changes: Readonly<SettingsPatch>;
-    changedAt: string;
-    actor: Actor;
-  }>;
-}>;
 
 export type SettingsEvent = SettingsChanged;
 
@@ -69,50 +55,41 @@ export function orgSettingsMessage(fields: OrgSettingsMessageFields): { topic: s
   };
 }
 
-const integer = (min: number, max: number) => ({ type: 'integer', minimum: min, maximum: max }) as const;
-
 /** Types and ranges; the header-name and address rules are `settingsProblems`, applied after. */
 const fieldSchemas = {
-  isoUtcTimestamps: { type: 'boolean' },
-  requestIdHeader: { type: 'string', minLength: 1, maxLength: SETTINGS_LIMITS.requestIdHeader.maxLength },
-  rotationIntervalDays: integer(SETTINGS_LIMITS.rotationIntervalDays.min, SETTINGS_LIMITS.rotationIntervalDays.max),
-  defaultGraceDays: integer(SETTINGS_LIMITS.defaultGraceDays.min, SETTINGS_LIMITS.defaultGraceDays.max),
-  expiryNoticeDays: integer(SETTINGS_LIMITS.expiryNoticeDays.min, SETTINGS_LIMITS.expiryNoticeDays.max),
-  notificationEmails: {
-    type: 'array',
+  isoUtcTimestamps: Type.Boolean(),
+  requestIdHeader: Type.String({ minLength: 1, maxLength: SETTINGS_LIMITS.requestIdHeader.maxLength }),
+  rotationIntervalDays: Type.Integer({ minimum: SETTINGS_LIMITS.rotationIntervalDays.min, maximum: SETTINGS_LIMITS.rotationIntervalDays.max }),
+  defaultGraceDays: Type.Integer({ minimum: SETTINGS_LIMITS.defaultGraceDays.min, maximum: SETTINGS_LIMITS.defaultGraceDays.max }),
+  expiryNoticeDays: Type.Integer({ minimum: SETTINGS_LIMITS.expiryNoticeDays.min, maximum: SETTINGS_LIMITS.expiryNoticeDays.max }),
+  notificationEmails: Type.Array(Type.String({ maxLength: SETTINGS_LIMITS.notificationEmails.maxLength }), {
     maxItems: SETTINGS_LIMITS.notificationEmails.maxItems,
-    items: { type: 'string', maxLength: SETTINGS_LIMITS.notificationEmails.maxLength },
-  },
-  mediaMaxBase64Bytes: integer(1, MAX_MEDIA_MAX_BASE64_BYTES),
-} as const;
+  }),
+  mediaMaxBase64Bytes: Type.Integer({ minimum: 1, maximum: MAX_MEDIA_MAX_BASE64_BYTES }),
+};
 
-const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
-
-const validateSettingsChanged = ajv.compile({
-  type: 'object',
-  additionalProperties: false,
-  required: ['orgId', 'changes', 'changedAt', 'actor'],
-  properties: {
-    orgId: id,
-    changes: { type: 'object', additionalProperties: false, minProperties: 1, properties: fieldSchemas },
-    changedAt: { type: 'string', format: 'date-time' },
-    actor: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['sub', 'email'],
-      properties: { sub: id, email: { type: ['string', 'null'], maxLength: 320 } },
-    },
+/**
+ * The data of SettingsChanged (stream `settings-<orgId>`), the one fact recorded about an
+ * organisation's API settings. It holds only the fields that changed, with their new value; the
+ * current settings are the defaults with every change folded over them.
+ */
+export const SettingsChangedSchema = Type.Object(
+  {
+    orgId: Id,
+    changes: Type.Partial(Type.Object(fieldSchemas), { additionalProperties: false, minProperties: 1 }),
+    changedAt: Instant,
+    actor: ActorSchema,
   },
-});
+  { additionalProperties: false },
+);
+
+export type SettingsChanged = Readonly<{ type: 'SettingsChanged'; data: StaticReadonly<typeof SettingsChangedSchema> }>;
+
+const validateSettingsChanged = ajv.compile(SettingsChangedSchema);
 
 // Fields a newer producer adds are tolerated (and dropped) so that an older consumer keeps
 // following the topic instead of dead-lettering every organisation's settings.
-const validateOrgSettings = ajv.compile({
-  type: 'object',
-  additionalProperties: true,
-  required: [...SETTINGS_FIELDS],
-  properties: fieldSchemas,
-});
+const validateOrgSettings = ajv.compile(Type.Object(fieldSchemas, { additionalProperties: true }));
 
 /** Validates a settings event read from the store and returns it typed; throws ContractViolation. */
 export function parseSettingsEvent(type: string, data: unknown): SettingsEvent {

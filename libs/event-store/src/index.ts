@@ -4,6 +4,7 @@ import { PostgresEventStore } from './postgres-event-store.adapter';
 import { SqliteEventStore } from './sqlite-event-store.adapter';
 
 export * from './event-store.port';
+export * from './command-handler';
 export * from './esdb-event-store.adapter';
 export * from './sqlite-event-store.adapter';
 export * from './postgres-event-store.adapter';

@@ -1,7 +1,6 @@
-/**
- * Refusals of the key-ring domain. Each has a stable `code` that clients can branch on; the HTTP
- * layer maps codes to statuses in one place. Messages say what to do next and never carry a key.
- */
+import { DomainError } from '@keywarden/contracts';
+
+/** Refusals of the key-ring domain. */
 export type KeyRingErrorCode =
   | 'KEY_NOT_FOUND'
   | 'ACTIVE_KEY_EXISTS'
@@ -13,13 +12,4 @@ export type KeyRingErrorCode =
   | 'INVALID_VALIDITY'
   | 'INVALID_GRACE';
 
-export class KeyRingError extends Error {
-  constructor(
-    readonly code: KeyRingErrorCode,
-    message: string,
-    readonly details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message);
-    this.name = 'KeyRingError';
-  }
-}
+export class KeyRingError extends DomainError<KeyRingErrorCode> {}

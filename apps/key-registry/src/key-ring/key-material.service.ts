@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { generateApiKey, KeyFingerprinter, KeyMaterialVault, SecretMinter } from '@keywarden/crypto';
 import { acceptUntil, KeyEntry, NewKeyMaterial } from '../domain/key-ring.decider';
+import { CommandResult } from './key-ring.repository';
 
 export const KEY_FINGERPRINTER = Symbol('KEY_FINGERPRINTER');
 export const KEY_MATERIAL_VAULT = Symbol('KEY_MATERIAL_VAULT');
@@ -24,31 +25,30 @@ export class KeyMaterialService {
     @Inject(SECRET_MINTER) private readonly minter: SecretMinter,
   ) {}
 
-  async generate(): Promise<GeneratedKey> {
+  /**
+   * The one path by which a key is generated (issue, revoke, scheduled rotation): generates a key
+   * and runs the command that records it. When the command is refused or records nothing (another
+   * instance rotated first) the key's data key is destroyed at once, so no copy of an unrecorded key
+   * lingers; once recorded, the key is the ring's and nothing here touches it any more.
+   */
+  async recordNewKey(record: (newKey: NewKeyMaterial) => Promise<CommandResult>): Promise<GeneratedKey & { recorded: CommandResult }> {
+    const generated = await this.generate();
+    let recorded: CommandResult | undefined;
+    try {
+      recorded = await record(generated.newKey);
+      return { ...generated, recorded };
+    } finally {
+      if (!recorded?.events.some((e) => e.type === 'KeyIssued' && e.data.keyId === generated.newKey.keyId)) {
+        await this.vault.shred(generated.newKey.material.dataKeyId);
+      }
+    }
+  }
+
+  private async generate(): Promise<GeneratedKey> {
     const keyId = newKeyId();
     const { key, hint } = generateApiKey();
     const material = await this.vault.seal(keyId, key);
     return { apiKey: key, newKey: { keyId, fingerprint: this.fingerprinter.fingerprint(key), hint, material } };
-  }
-
-  /**
-   * Generates a key and runs the command that records it. When the command is refused the key's
-   * data key is destroyed at once, so no copy of an unrecorded key lingers; once recorded, the key
-   * is the ring's and nothing here touches it any more.
-   */
-  async recordNewKey<T>(record: (newKey: NewKeyMaterial) => Promise<T>): Promise<GeneratedKey & { recorded: T }> {
-    const generated = await this.generate();
-    try {
-      return { ...generated, recorded: await record(generated.newKey) };
-    } catch (error) {
-      await this.discard(generated);
-      throw error;
-    }
-  }
-
-  /** A key generated for a command that was then refused: its data key must not linger. */
-  async discard(generated: GeneratedKey): Promise<void> {
-    await this.vault.shred(generated.newKey.material.dataKeyId);
   }
 
   fingerprint(apiKey: string): string {

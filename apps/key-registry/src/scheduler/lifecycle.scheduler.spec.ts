@@ -78,23 +78,25 @@ class World {
   }
 
   async issue(orgId: string, validity: Validity = { kind: 'days', days: 365 }): Promise<string> {
-    const generated = await this.material.generate();
-    await new KeyRingRepository(this.store).execute(orgId, {
-      type: 'IssueKey',
-      data: { orgId, newKey: generated.newKey, validity },
-      metadata: { now: this.clock.now().toISOString(), actor: admin },
-    });
-    return generated.newKey.keyId;
+    const { newKey } = await this.material.recordNewKey((newKey) =>
+      new KeyRingRepository(this.store).execute(orgId, {
+        type: 'IssueKey',
+        data: { orgId, newKey, validity },
+        metadata: { now: this.clock.now().toISOString(), actor: admin },
+      }),
+    );
+    return newKey.keyId;
   }
 
   async revoke(orgId: string, keyId: string, graceDays: number, newKeyValidity: Validity = { kind: 'days', days: 365 }): Promise<string> {
-    const generated = await this.material.generate();
-    await new KeyRingRepository(this.store).execute(orgId, {
-      type: 'RevokeKey',
-      data: { keyId, graceDays, reason: null, newKey: generated.newKey, newKeyValidity },
-      metadata: { now: this.clock.now().toISOString(), actor: admin },
-    });
-    return generated.newKey.keyId;
+    const { newKey } = await this.material.recordNewKey((newKey) =>
+      new KeyRingRepository(this.store).execute(orgId, {
+        type: 'RevokeKey',
+        data: { keyId, graceDays, reason: null, newKey, newKeyValidity },
+        metadata: { now: this.clock.now().toISOString(), actor: admin },
+      }),
+    );
+    return newKey.keyId;
   }
 
   async removeExpiration(orgId: string, keyId: string): Promise<void> {

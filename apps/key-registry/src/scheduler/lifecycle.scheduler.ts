@@ -3,19 +3,16 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { Logger } from 'pino';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { KeyRingEventType, ORG_SETTINGS_READER, OrgSettingsReader, SCHEDULER_ACTOR } from '@keywarden/contracts';
+import { CONFLICT_ATTEMPTS } from '@keywarden/event-store';
 import { runWithRequestContext } from '@keywarden/observability';
-import { KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
+import { dueWork, KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
 import { KeyMaterialService } from '../key-ring/key-material.service';
-import { CommandResult, ConcurrentChangeError, KeyRingRepository } from '../key-ring/key-ring.repository';
+import { KeyRingRepository } from '../key-ring/key-ring.repository';
 import { KEY_USAGE_READER, KeyUsageReader } from '../key-ring/key-usage.port';
-import { dueWork } from './due-work';
 import { KeyRingIndex } from './key-ring-index';
 import { SCHEDULER_LOGGER, SCHEDULER_OPTIONS, SchedulerOptions } from './scheduler.tokens';
 
 export type TickReport = Readonly<{ at: string; rings: number; recorded: Readonly<Partial<Record<KeyRingEventType, number>>>; failedRings: number }>;
-
-/** Conflicts in a row on one ring before the scheduler leaves it for the next tick. */
-const MAX_CONFLICTS = 5;
 
 /**
  * Rotates keys on schedule, issues expiry notices and records expiries, driven by the Clock.
@@ -98,28 +95,28 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     }
     // Rotation before the notice, so the notice of the outgoing key can name its replacement.
     if (due.rotate !== null) {
-      const lastUsedAt = await this.lastUsedForMail(orgId, due.rotate);
-      const generated = await this.material.generate();
-      let events: KeyRingEventType[] = [];
-      try {
-        events = await this.execute(orgId, {
-          type: 'RotateKeyOnSchedule',
-          data: {
-            keyId: due.rotate,
-            leadDays: settings.defaultGraceDays,
-            newKey: generated.newKey,
-            // Also for the successor of a short-lived key: the schedule keeps the organisation's interval.
-            newKeyValidity: { kind: 'days', days: settings.rotationIntervalDays },
-            ...(lastUsedAt !== undefined ? { lastUsedAt } : {}),
+      const keyId = due.rotate;
+      const lastUsedAt = await this.lastUsedForMail(orgId, keyId);
+      const { newKey, recorded: rotation } = await this.material.recordNewKey((newKey) =>
+        this.repository.execute(
+          orgId,
+          {
+            type: 'RotateKeyOnSchedule',
+            data: {
+              keyId,
+              leadDays: settings.defaultGraceDays,
+              newKey,
+              // Also for the successor of a short-lived key: the schedule keeps the organisation's interval.
+              newKeyValidity: { kind: 'days', days: settings.rotationIntervalDays },
+              ...(lastUsedAt !== undefined ? { lastUsedAt } : {}),
+            },
+            metadata,
           },
-          metadata,
-        });
-      } finally {
-        // Another instance rotated first (or the command failed): this key was never recorded.
-        if (!events.includes('KeyIssued')) await this.material.discard(generated);
-      }
-      if (events.length > 0) this.logger.info({ keyId: due.rotate, newKeyId: generated.newKey.keyId }, 'key rotated on schedule');
-      recorded.push(...events);
+          { attempts: CONFLICT_ATTEMPTS },
+        ),
+      );
+      if (rotation.events.length > 0) this.logger.info({ keyId, newKeyId: newKey.keyId }, 'key rotated on schedule');
+      recorded.push(...rotation.events.map((e) => e.type));
     }
     for (const keyId of due.notice) {
       const lastUsedAt = (await this.usage.lastUsedAt(orgId, [keyId])).get(keyId) ?? null;
@@ -147,17 +144,9 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** Read → decide → append; a conflict means another instance (or an admin) changed the ring: decide again. */
+  /** A conflict means another instance (or an admin) changed the ring: decide again on fresh state. */
   private async execute(orgId: string, command: KeyRingCommand): Promise<KeyRingEventType[]> {
-    for (let conflicts = 0; ; conflicts++) {
-      let result: CommandResult;
-      try {
-        result = await this.repository.execute(orgId, command);
-      } catch (error) {
-        if (error instanceof ConcurrentChangeError && conflicts + 1 < MAX_CONFLICTS) continue;
-        throw error;
-      }
-      return result.events.map((e) => e.type);
-    }
+    const { events } = await this.repository.execute(orgId, command, { attempts: CONFLICT_ATTEMPTS });
+    return events.map((e) => e.type);
   }
 }

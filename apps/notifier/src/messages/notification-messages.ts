@@ -1,3 +1,4 @@
+import { DAY_MS } from '@keywarden/clock';
 import { DateTimeStyle, formatInstant } from '@keywarden/contracts';
 import { Block, code, facts, paragraph, renderMail, RenderedMail, warning } from './mail-body';
 
@@ -16,8 +17,6 @@ const at = (instant: string, style: DateTimeStyle): string => formatInstant(inst
 const expiryText = (expiresAt: string | null, style: DateTimeStyle): string => (expiresAt === null ? 'never expires' : `expires at ${at(expiresAt, style)}`);
 
 const sameInstant = (a: string, b: string): boolean => Date.parse(a) === Date.parse(b);
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Whole days from `from` until `until`, rounded up: what is left, however late the message was decided. */
 const daysLeft = (from: string, until: string): number => Math.max(1, Math.ceil((Date.parse(until) - Date.parse(from)) / DAY_MS));

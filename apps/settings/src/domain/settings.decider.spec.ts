@@ -1,4 +1,5 @@
 import { Actor, DEFAULT_SETTINGS, MAX_MEDIA_MAX_BASE64_BYTES, SettingsEvent, SettingsPatch } from '@keywarden/contracts';
+import { DeciderSpecification } from '@keywarden/event-store/testing';
 import { decide, fold, SettingsCommand } from './settings.decider';
 import { SettingsError } from './settings.errors';
 
@@ -18,26 +19,7 @@ const changed = (changes: SettingsPatch, actor: Actor = admin, changedAt = NOW):
   data: { orgId: ORG, changes, changedAt, actor },
 });
 
-/** given/when/then over the decider: given events, when a command, then events or a refusal. */
-const given = (events: SettingsEvent[]) => ({
-  when: (command: SettingsCommand) => {
-    const run = () => decide(command, fold(events));
-    return {
-      then: (expected: SettingsEvent[]) => expect(run()).toEqual(expected),
-      thenRefuses: (code: string, message: RegExp) => {
-        let error: unknown;
-        try {
-          run();
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(SettingsError);
-        expect((error as SettingsError).code).toBe(code);
-        expect((error as SettingsError).message).toMatch(message);
-      },
-    };
-  },
-});
+const given = DeciderSpecification.for({ decide, fold: (events: readonly SettingsEvent[]) => fold(events) }, SettingsError);
 
 describe('settings decider', () => {
   describe('state', () => {
@@ -58,11 +40,11 @@ describe('settings decider', () => {
     });
 
     it('records nothing when nothing changes: an empty patch, or the current values sent back', () => {
-      given([]).when(change({})).then([]);
-      given([]).when(change({ ...DEFAULT_SETTINGS })).then([]);
+      given([]).when(change({})).thenNothingHappened();
+      given([]).when(change({ ...DEFAULT_SETTINGS })).thenNothingHappened();
       given([changed({ notificationEmails: ['a@acme.test', 'b@acme.test'] })])
         .when(change({ notificationEmails: ['a@acme.test', 'b@acme.test'] }))
-        .then([]);
+        .thenNothingHappened();
     });
 
     it('treats a reordered address list as a change', () => {

@@ -1,16 +1,6 @@
-/**
- * Refusals of the settings domain, each with a stable `code` that the HTTP layer maps to a status
- * in one place. Messages say what to do next.
- */
+import { DomainError } from '@keywarden/contracts';
+
+/** Refusals of the settings domain. */
 export type SettingsErrorCode = 'INVALID_SETTINGS' | 'OPERATOR_ONLY_SETTING';
 
-export class SettingsError extends Error {
-  constructor(
-    readonly code: SettingsErrorCode,
-    message: string,
-    readonly details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message);
-    this.name = 'SettingsError';
-  }
-}
+export class SettingsError extends DomainError<SettingsErrorCode> {}

@@ -14,12 +14,13 @@ import {
   Topics,
 } from '@keywarden/contracts';
 import { OtpHasher, SealedBox } from '@keywarden/crypto';
+import { CONFLICT_ATTEMPTS } from '@keywarden/event-store';
 import { MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
 import { currentRequestId } from '@keywarden/observability';
 import { findKey, statusAt } from '../../domain/key-ring.decider';
 import { KeyRingError } from '../../domain/key-ring.errors';
 
-import { ConcurrentChangeError, KeyRingRepository } from '../../key-ring/key-ring.repository';
+import { KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyMaterialService } from '../../key-ring/key-material.service';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
 import { KeyView } from '../../key-ring/key.view';
@@ -177,18 +178,12 @@ export class RevealKeyService implements OnApplicationBootstrap {
 
   /** The audit record comes before the Secret is returned; a concurrent change only means "decide again". */
   private async recordReveal(orgId: string, keyId: string, revealRequestId: string, admin: AdminPrincipal, now: Date) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { ring } = await this.repository.execute(orgId, {
-          type: 'RecordReveal',
-          data: { keyId, revealRequestId },
-          metadata: { now: now.toISOString(), actor: actorOf(admin) },
-        });
-        return ring;
-      } catch (error) {
-        if (!(error instanceof ConcurrentChangeError) || attempt >= 5) throw error;
-      }
-    }
+    const { ring } = await this.repository.execute(
+      orgId,
+      { type: 'RecordReveal', data: { keyId, revealRequestId }, metadata: { now: now.toISOString(), actor: actorOf(admin) } },
+      { attempts: CONFLICT_ATTEMPTS },
+    );
+    return ring;
   }
 
   private assertMayReveal(orgId: string, admin: AdminPrincipal): string {

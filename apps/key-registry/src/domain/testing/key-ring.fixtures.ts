@@ -1,3 +1,4 @@
+import { DAY_MS } from '@keywarden/clock';
 import { Actor } from '@keywarden/contracts';
 import { KeyRingCommand, NewKeyMaterial } from '../key-ring.decider';
 import { Validity } from '../validity';
@@ -8,7 +9,7 @@ import { Validity } from '../validity';
 export const ORG = 'acme';
 export const admin: Actor = { sub: 'u-1', email: 'admin@acme.test' };
 export const DAY0 = '2026-01-01T00:00:00.000Z';
-export const day = (n: number, from = DAY0): string => new Date(Date.parse(from) + n * 86_400_000).toISOString();
+export const day = (n: number, from = DAY0): string => new Date(Date.parse(from) + n * DAY_MS).toISOString();
 export const meta = (now: string) => ({ now, actor: admin });
 export const year = { kind: 'days', days: 365 } as const;
 

@@ -1,0 +1,3 @@
+export * from './decider-specification';
+export * from './event-store.contract';
+export * from './command-handler.contract';
