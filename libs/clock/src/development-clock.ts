@@ -49,9 +49,9 @@ export function developmentClock(dataDir: string, speed: number | null, source: 
   }
   const nowMs = source.now().getTime();
   const clock = stored === null ? new ScaledClock({ realMs: nowMs, clockMs: nowMs, speed }, source) : new ScaledClock(stored, source).reanchored(speed);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(clock.anchor)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(clock.anchor)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
   return clock;
 }

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { openPrivateSqlite } from '@keywarden/sqlite';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -84,9 +84,9 @@ export class SqliteEventStore implements EventStore {
     readonly path: string,
     options: SqliteEventStoreOptions = {},
   ) {
-    if (path !== ':memory:' && path !== '') createPrivately(resolve(path));
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
-    this.db = new Database(path);
+    // The store holds every organisation's history: owner-only, like the key stores.
+    this.db = openPrivateSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
@@ -307,22 +307,5 @@ function unavailableOnIo<T>(call: () => T): T {
       throw new EventStoreUnavailableError(error);
     }
     throw error;
-  }
-}
-
-/**
- * The store holds every organisation's history: its folder is created 0700 and the file 0600
- * before SQLite opens it (SQLite gives the -wal and -shm files the database file's mode). A file
- * left 0644 by an older version is tightened; one this process does not own is left as it is.
- */
-function createPrivately(file: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  closeSync(openSync(file, 'a', 0o600));
-  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
-    try {
-      if (existsSync(path)) chmodSync(path, 0o600);
-    } catch {
-      // not ours to change
-    }
   }
 }

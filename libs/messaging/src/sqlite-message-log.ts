@@ -1,3 +1,4 @@
+import { openPrivateSqlite } from '@keywarden/sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,8 +36,7 @@ export class SqliteMessageLog {
   };
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    this.db = new Database(path);
+    this.db = openPrivateSqlite(path);
     this.db.pragma('busy_timeout = 2000');
     // One bus per file: a second process on the same data folder would append at offsets the first
     // already gave out. The exclusive lock is taken now and held until close (or the process dies).

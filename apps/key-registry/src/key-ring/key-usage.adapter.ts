@@ -1,3 +1,4 @@
+import { openPrivateSqlite } from '@keywarden/sqlite';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -59,8 +60,7 @@ class SqliteLastUsedStore implements LastUsedStore {
   readonly groupId: string;
 
   constructor(path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = openPrivateSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');

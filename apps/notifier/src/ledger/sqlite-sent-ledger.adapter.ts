@@ -1,3 +1,4 @@
+import { openPrivateSqlite } from '@keywarden/sqlite';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,8 +21,7 @@ export class SqliteSentLedger implements SentLedger {
     private readonly groupId: string,
     private readonly now: () => number = Date.now,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = openPrivateSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
