@@ -40,8 +40,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) this.logger.error({ err: exception }, 'request failed');
-    // The client's doing, and expected from scanners: one line to see it, no stack to page anyone.
-    else if (exception instanceof RequestRefusedException) this.logger.warn({ statusCode: body.statusCode, refusal: exception.code }, `request refused: ${body.message}`);
+    // The client's doing, and expected from scanners: one line to see it, no stack to page anyone. The
+    // message is not logged: a parser's message can quote the body, and a body can carry a key.
+    else if (exception instanceof RequestRefusedException) this.logger.warn({ statusCode: body.statusCode, refusal: exception.code }, 'request refused');
     if (response.headersSent) return;
     response.status(body.statusCode).json(body);
   }

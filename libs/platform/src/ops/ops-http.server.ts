@@ -25,7 +25,7 @@ export class OpsHttpServer {
       };
       const refuse = (error: RequestRefusedException): void => {
         const body = error.getResponse() as { message: string; details: unknown };
-        this.logger.warn({ statusCode: error.getStatus(), refusal: error.code }, `request refused: ${body.message}`);
+        this.logger.warn({ statusCode: error.getStatus(), refusal: error.code }, 'request refused');
         json(error.getStatus(), { statusCode: error.getStatus(), error: REASONS[error.getStatus()] ?? 'Bad Request', ...body });
       };
       // The same refusals as the admin services: a URL that does not decode, a body that is not JSON.
