@@ -16,9 +16,11 @@ describe('key-registry on PostgreSQL', () => {
 
   beforeAll(async () => {
     database = await TestDatabase.create('registry');
-    // One data folder for the development key material and token issuer both registries use.
+    // One data folder for the development key material and token issuer both registries use; several
+    // registries are a Kafka deployment (the embedded bus is one process's, and locks its file).
     dataDir = mkdtempSync(join(tmpdir(), 'keywarden-pg-'));
-    registries = [new EmbeddedHarness({ dataDir, env: { DATABASE_URL: database.url } }), new EmbeddedHarness({ dataDir, env: { DATABASE_URL: database.url } })];
+    const env = { DATABASE_URL: database.url, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '' };
+    registries = [new EmbeddedHarness({ dataDir, env }), new EmbeddedHarness({ dataDir, env })];
     for (const registry of registries) await registry.start(startKeyRegistry);
   });
 
