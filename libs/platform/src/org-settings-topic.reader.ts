@@ -189,7 +189,7 @@ export class OrgSettingsTopicReader implements OrgSettingsReader {
     const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: envelope.orgId };
     // The start-up replay of every organisation's settings is debug; live changes are info. The request id
     // is given as fields, and a request context entered only for listeners: entering one turns Node's async
-    // hooks on for the whole process, which costs the edge (no listener) ~20 µs per proxied request.
+    // hooks on for the whole process, a cost the edge (no listener) would pay on every proxied request.
     const replayed = held === undefined && Date.parse(envelope.time) < this.startedAtMs;
     this.logger[replayed ? 'debug' : 'info']({ requestId: context.requestId, orgId: context.orgId, revision }, 'organisation settings applied');
     if (this.listeners.size === 0) return;

@@ -84,8 +84,8 @@ const originalUrlOf = (req: IncomingMessage, url: string): string => {
  * then refused, answered (forward-auth) or forwarded (UpstreamProxy). Every log line of a request
  * carries its request id and organisation as fields, written the way the shared logger's request
  * context writes them; the request path never enters an AsyncLocalStorage context, because doing so
- * turns Node 20's async hooks on for the whole process, which cost ~20 µs (a fifth) per proxied
- * request in the benchmark.
+ * turns Node 20's async hooks on for the whole process, a cost every proxied request then pays
+ * (docs/adr/0002-hot-path-measurements.md).
  */
 export class EdgeHttpServer {
   private readonly server: Server;
@@ -251,7 +251,7 @@ export class EdgeHttpServer {
     else if (verdict.outcome === 'unavailable') countDecision('unavailable', verdict.cause);
     else countDecision('accepted', String(status));
     // Every refusal and every failure is logged; a request let through only with the access log on
-    // (a JSON line costs about as much as 8% of a bare proxy's work per request).
+    // (a JSON line is a sizeable share of a bare proxy's work per request).
     const edgeAnswered = verdict.outcome !== 'accepted' || problem !== undefined;
     if (!this.deps.accessLog && !edgeAnswered) return;
     const fields = {
