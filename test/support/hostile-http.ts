@@ -87,6 +87,44 @@ export function sendRaw(baseUrl: string, bytes: Buffer, timeoutMs = 5_000): Prom
   });
 }
 
+export type RawAnswer = Readonly<{ status: number; headers: string; body: string }>;
+
+/**
+ * Raw bytes on a fresh connection, kept open until the whole first answer arrived (its
+ * Content-Length, or the server closing): for suites that check the answer's body, not only its status.
+ */
+export function sendRawWhole(baseUrl: string, bytes: Buffer, timeoutMs = 5_000): Promise<RawAnswer> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    const chunks: Buffer[] = [];
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: status ? Number(status[1]) : 0, headers: end < 0 ? text : text.slice(0, end), body: end < 0 ? '' : text.slice(end + 4) });
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
+      const bodyless = /^HTTP\/1\.[01] (1\d\d|204|304)/.test(text) || /^HEAD /.test(bytes.toString('latin1', 0, 5));
+      if (bodyless || (length && Buffer.byteLength(text.slice(end + 4), 'latin1') >= Number(length[1]))) done();
+    });
+    socket.on('error', done);
+    socket.on('close', done);
+  });
+}
+
 /** Tallies answers by status; `line` is the suite's printed count. */
 export class StatusTally {
   private readonly counts = new Map<number, number>();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '@keywarden/clock';
@@ -115,6 +116,12 @@ export class EdgeHttpServer {
     // Answer `Expect: 100-continue` only once the request is let through, so a refused or too
     // large upload is stopped before the client sends its body.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
+    // CONNECT's authority-form target: without a listener Node drops the connection unanswered.
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      const err = EdgeErrors.badRequestTarget('ABSOLUTE_FORM_TARGET', 'the gateway is not a tunnel: CONNECT is not accepted');
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${err.body.length}\r\nConnection: close\r\n\r\n${err.body.toString()}`);
+    });
   }
 
   async listen(port: number, host: string): Promise<string> {
@@ -357,6 +364,26 @@ class EdgeRequestContext implements RequestContext {
     this.id = undefined;
     this.fromCaller = false;
   }
+}
+
+/**
+ * What Node's parser refuses before a request exists (a head over 16 KiB, bytes outside the
+ * grammar, a client too slow), answered like every other refusal: JSON with a stable code.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (error.code === 'ECONNRESET' || !writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request line and headers exceed 16 KiB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request was not received in time']
+        : [400, 'Bad Request', 'MALFORMED_REQUEST', 'the request is not well-formed HTTP/1.1 (request line, header syntax or framing)'];
+  const body = JSON.stringify({ statusCode: status, error: reason, message, details: { code } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 const elapsed = (startedAt: number): number => Math.round((performance.now() - startedAt) * 1000) / 1000;
