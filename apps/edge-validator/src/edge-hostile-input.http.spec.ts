@@ -329,3 +329,45 @@ describe('edge-validator hostile input', () => {
     return out;
   }
 });
+
+describe('edge-validator behind a trusted proxy (EDGE_TRUSTED_PROXIES)', () => {
+  const upstream = new TestUpstream();
+  let harness: EmbeddedHarness;
+  let secret = '';
+
+  beforeAll(async () => {
+    await upstream.start();
+    harness = new EmbeddedHarness({ env: { EDGE_UPSTREAM_URL: upstream.url, EDGE_TRUSTED_PROXIES: '10.0.0.0/8, loopback', LOG_LEVEL: 'warn' } });
+    await harness.start(startKeyCacheProjection, startSettings, startKeyRegistry, startEdgeValidator);
+    const registry = request(harness.url('key-registry'));
+    const admin = { Authorization: `Bearer ${await harness.token('trusting-org')}` };
+    const issued = await registry.post('/v1/orgs/trusting-org/keys').set(admin).send({}).expect(201);
+    secret = issued.body.secret;
+    await waitFor(async () => (await registry.post(`/v1/orgs/trusting-org/keys/${issued.body.key.keyId}/test`).set(admin).expect(200)).body.valid, {
+      description: 'the key in the active-key cache',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await harness.stop();
+    await upstream.stop();
+  });
+
+  it('extends the forwarding headers of a peer it trusts (here the loopback test client), and still strips identity spellings', async () => {
+    const res = await sendHostile(harness.url('edge-validator'), false, {
+      method: 'GET',
+      path: '/v1/orders',
+      headers: { Authorization: `Bearer ${secret}`, 'X-Forwarded-For': '198.51.100.7', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'api.example', Via: '1.1 lb', X_Keywarden_Org: 'victim' },
+    });
+    expect(res.status).toBe(200);
+    const seen = upstream.last();
+    expect({ xff: seen.headers['x-forwarded-for'], proto: seen.headers['x-forwarded-proto'], host: seen.headers['x-forwarded-host'], via: seen.headers.via, org: seen.headers['x-keywarden-org'] }).toEqual({
+      xff: '198.51.100.7, 127.0.0.1',
+      proto: 'https',
+      host: 'api.example',
+      via: '1.1 lb, 1.1 keywarden-edge',
+      org: 'trusting-org',
+    });
+    expect(JSON.stringify(seen.rawHeaders)).not.toContain('victim');
+  });
+});
