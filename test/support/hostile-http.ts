@@ -2,17 +2,12 @@
 // edge's hostile-input suites print their counts the same way.
 import http from 'node:http';
 import net from 'node:net';
+import { unsafeUniformIntDistribution, xoroshiro128plus } from 'pure-rand';
 
-/** A seeded PRNG (mulberry32): the same seed replays the same requests. */
+/** A seeded PRNG (pure-rand's xoroshiro128+), as floats in [0, 1): the same seed replays the same requests. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = xoroshiro128plus(seed);
+  return () => unsafeUniformIntDistribution(0, 0xffffffff, generator) / 4294967296;
 }
 
 /** The seed of this run: HOSTILE_SEED to replay one, else a fresh one (printed by the suite). */
