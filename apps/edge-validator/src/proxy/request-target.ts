@@ -18,8 +18,8 @@ const NOT_ORIGIN_FORM = problem('MALFORMED_URL', 'the request-target must be a p
 
 /** A scheme followed by ":" (absolute-form), or host:port (authority-form, CONNECT's). */
 const SCHEME_OR_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-/** Nothing in the target that could hide a dot-segment or a bad escape: the common case, checked in one pass. */
-const PLAIN = /^\/[^%\\.]*$/;
+/** What could hide a dot-segment or a bad escape; a target without any (the common case) needs no more checks. */
+const SUSPECT = /[%\\]|\/\./;
 const SEGMENT_SEPARATOR = /[/\\]/;
 
 /** Percent-decodes, or undefined when an escape is malformed or not UTF-8 (decodeURIComponent's URIError). */
@@ -40,7 +40,7 @@ const hasDotSegment = (path: string): boolean => path.split(SEGMENT_SEPARATOR).s
  * find a dot-segment either), and the whole target for malformed escapes.
  */
 export function requestTargetProblem(target: string): RequestTargetProblem | null {
-  if (PLAIN.test(target)) return null;
+  if (target.charCodeAt(0) === 0x2f && !SUSPECT.test(target)) return null;
   if (target === '*') return ASTERISK;
   if (!target.startsWith('/')) return SCHEME_OR_AUTHORITY.test(target) ? ABSOLUTE : NOT_ORIGIN_FORM;
   const q = target.indexOf('?');
