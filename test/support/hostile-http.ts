@@ -2,17 +2,12 @@
 // edge's hostile-input suites print their counts the same way.
 import http from 'node:http';
 import net from 'node:net';
+import { unsafeUniformIntDistribution, xoroshiro128plus } from 'pure-rand';
 
-/** A seeded PRNG (mulberry32): the same seed replays the same requests. */
+/** A seeded PRNG (pure-rand's xoroshiro128+), as floats in [0, 1): the same seed replays the same requests. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = xoroshiro128plus(seed);
+  return () => unsafeUniformIntDistribution(0, 0xffffffff, generator) / 4294967296;
 }
 
 /** The seed of this run: HOSTILE_SEED to replay one, else a fresh one (printed by the suite). */
@@ -81,6 +76,44 @@ export function sendRaw(baseUrl: string, bytes: Buffer, timeoutMs = 5_000): Prom
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
       if (/\r\n\r\n/.test(Buffer.concat(chunks).toString('latin1'))) done();
+    });
+    socket.on('error', done);
+    socket.on('close', done);
+  });
+}
+
+export type RawAnswer = Readonly<{ status: number; headers: string; body: string }>;
+
+/**
+ * Raw bytes on a fresh connection, kept open until the whole first answer arrived (its
+ * Content-Length, or the server closing): for suites that check the answer's body, not only its status.
+ */
+export function sendRawWhole(baseUrl: string, bytes: Buffer, timeoutMs = 5_000): Promise<RawAnswer> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    const chunks: Buffer[] = [];
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: status ? Number(status[1]) : 0, headers: end < 0 ? text : text.slice(0, end), body: end < 0 ? '' : text.slice(end + 4) });
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
+      const bodyless = /^HTTP\/1\.[01] (1\d\d|204|304)/.test(text) || /^HEAD /.test(bytes.toString('latin1', 0, 5));
+      if (bodyless || (length && Buffer.byteLength(text.slice(end + 4), 'latin1') >= Number(length[1]))) done();
     });
     socket.on('error', done);
     socket.on('close', done);

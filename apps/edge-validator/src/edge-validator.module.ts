@@ -100,6 +100,7 @@ const gatewayProviders: Provider[] = [
         maxSockets: config.edge.upstreamMaxSockets,
         keepAuthorization: config.edge.keepAuthorization,
         rewriteMaxBytes: config.edge.rewriteMaxBytes,
+        trustedProxies: config.edge.trustedProxies,
       }),
   },
   {
@@ -115,7 +116,7 @@ const gatewayProviders: Provider[] = [
       cache: ActiveKeyCache,
       config: KeywardenConfig,
       readiness: ReadinessSource,
-    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: () => cache.ping(), readiness, accessLog: config.edge.accessLog }),
+    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: () => cache.ping(), readiness, accessLog: config.edge.accessLog, timeouts: config.edge }),
   },
   EdgeGateway,
 ];

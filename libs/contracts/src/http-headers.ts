@@ -39,6 +39,18 @@ export const CALLER_FORWARDING_HEADER_PREFIX = 'x-forwarded-';
 /** Identity headers the edge sets upstream (X-Keywarden-Org, X-Keywarden-Key-Id): a caller must never supply them. */
 export const IDENTITY_HEADER_PREFIX = 'x-keywarden-';
 
+/**
+ * Headers with which front proxies and frameworks (IIS URL Rewrite, Symfony, nginx auth_request)
+ * override the request's URL: a caller's would route the upstream past the edge's path checks.
+ */
+export const URL_OVERRIDE_HEADERS: ReadonlySet<string> = new Set(['x-original-url', 'x-rewrite-url', 'x-original-uri']);
+
+/**
+ * A field name as servers that map headers to variables see it (CGI, WSGI, PHP, some proxies):
+ * lower case with `_` read as `-`, so `X_Keywarden_Org` reaches them as X-Keywarden-Org.
+ */
+export const canonicalHeaderName = (name: string): string => name.toLowerCase().replace(/_/g, '-');
+
 type ReservedGroup = Readonly<{ why: string; names: readonly string[]; prefixes: readonly string[] }>;
 
 /**
@@ -61,7 +73,7 @@ const REQUEST_ID_RESERVED: readonly ReservedGroup[] = [
   },
   {
     why: 'is set by the proxy from what it saw (clients and upstreams trust it)',
-    names: [...PROXY_REBUILT_HEADERS, 'forwarded', 'max-forwards', 'x-real-ip'],
+    names: [...PROXY_REBUILT_HEADERS, ...URL_OVERRIDE_HEADERS, 'forwarded', 'max-forwards', 'x-real-ip'],
     prefixes: ['x-forwarded-'],
   },
   {
@@ -97,7 +109,8 @@ const REQUEST_ID_RESERVED: readonly ReservedGroup[] = [
  * null when it may. Keywarden's own X-Keywarden-* headers are checked separately (their own message).
  */
 export function reservedHeaderReason(name: string): string | null {
-  const lower = name.toLowerCase();
+  // Underscore spellings too: the upstream may read X_Forwarded_For as X-Forwarded-For.
+  const lower = canonicalHeaderName(name);
   for (const group of REQUEST_ID_RESERVED) {
     if (group.names.includes(lower) || group.prefixes.some((prefix) => lower.startsWith(prefix))) return group.why;
   }

@@ -13,6 +13,14 @@ describe('the requestIdHeader rule', () => {
     }
   });
 
+  it.each(['X_Keywarden_Org', 'x_keywarden-key_id', 'X-KEYWARDEN_ANYTHING'])('refuses %s: `_` is read as `-`, so it collides with an identity header', (name) =>
+    expect(requestIdHeaderProblem(name)).toMatch(/cannot start with X-Keywarden-/),
+  );
+
+  it.each(['X_Forwarded_For', 'Transfer_Encoding', 'X_Original_URL', 'x-rewrite_url', 'X-Original-URI'])('refuses %s, a proxy or URL-override header in either spelling', (name) =>
+    expect(requestIdHeaderProblem(name)).toMatch(new RegExp(`^requestIdHeader cannot be ${name}: that header `)),
+  );
+
   it.each<[string, RegExp]>([
     ['Set-Cookie', /carries credentials or cookies/],
     ['set-cookie2', /carries credentials or cookies/],

@@ -1,4 +1,4 @@
-import { IDENTITY_HEADER_PREFIX, reservedHeaderReason } from './http-headers';
+import { canonicalHeaderName, IDENTITY_HEADER_PREFIX, reservedHeaderReason } from './http-headers';
 import type { OrgSettings } from './settings';
 
 /**
@@ -49,7 +49,7 @@ export function requestIdHeaderProblem(value: string): string | null {
   if (value.length === 0 || value.length > SETTINGS_LIMITS.requestIdHeader.maxLength || !HTTP_TOKEN.test(value)) {
     return `${what} must be an HTTP header name of 1 to ${SETTINGS_LIMITS.requestIdHeader.maxLength} letters, digits or !#$%&'*+-.^_\`|~ (no spaces or colons), e.g. X-Customer-Request-Id`;
   }
-  if (value.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX)) {
+  if (canonicalHeaderName(value).startsWith(IDENTITY_HEADER_PREFIX)) {
     return `${what} cannot start with X-Keywarden-: those headers are set by Keywarden itself; choose a name such as X-Customer-Request-Id`;
   }
   const reason = reservedHeaderReason(value);
@@ -61,7 +61,7 @@ export function requestIdHeaderProblem(value: string): string | null {
 
 /** A well-formed header name that is reserved (a name the rule above refuses for what it means, not its syntax). */
 export function isReservedRequestIdHeader(value: string): boolean {
-  return HTTP_TOKEN.test(value) && (value.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX) || reservedHeaderReason(value) !== null);
+  return HTTP_TOKEN.test(value) && (canonicalHeaderName(value).startsWith(IDENTITY_HEADER_PREFIX) || reservedHeaderReason(value) !== null);
 }
 
 /** A pragmatic address check: one @, no spaces or angle brackets, a dotted domain of DNS labels. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Clock } from '@keywarden/clock';
@@ -9,6 +10,7 @@ import { DEFAULT_EDGE_SETTINGS, EdgeOrgSettings, OrgSettingsSnapshot } from '../
 import { UsageRecorder } from '../usage/usage-recorder';
 import type { SecretValidator, Verdict } from '../validation/secret-validator';
 import { EdgeError, EdgeErrors, sendEdgeError } from './edge-responses';
+import { requestTargetProblem } from './request-target';
 import { UpstreamProxy } from './upstream-proxy';
 import { countDecision } from '../edge.metrics';
 import { checkReadiness, ReadinessSource } from '@keywarden/platform';
@@ -26,7 +28,16 @@ export type EdgeHttpServerDeps = Readonly<{
   /** /_keywarden/health/ready: the process's Kafka and Redis connections (Infrastructure.readinessChecks). */
   readiness?: ReadinessSource;
   accessLog: boolean;
+  /** How long a client may take (EDGE_HEADERS_TIMEOUT_MS, EDGE_REQUEST_TIMEOUT_MS, EDGE_KEEP_ALIVE_TIMEOUT_MS); Node's defaults suit no gateway. */
+  timeouts?: EdgeTimeouts;
 }>;
+
+export type EdgeTimeouts = Readonly<{ headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number }>;
+
+const GATEWAY_TIMEOUTS: EdgeTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 };
+
+/** The edge's own endpoints are read-only. */
+const INTERNAL_METHODS = 'GET, HEAD';
 
 /** Forward-auth (nginx auth_request, Traefik ForwardAuth; Envoy ext_authz appends the original path). */
 const AUTH_PATH = '/auth';
@@ -91,10 +102,26 @@ export class EdgeHttpServer {
   private readonly server: Server;
 
   constructor(private readonly deps: EdgeHttpServerDeps) {
-    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res, false));
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = deps.timeouts ?? GATEWAY_TIMEOUTS;
+    this.server = http.createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        // Node checks both timeouts on this interval (30 s by default): a slow client would be held up to that much longer.
+        connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+      },
+      (req, res) => this.handle(req, res, false),
+    );
     // Answer `Expect: 100-continue` only once the request is let through, so a refused or too
     // large upload is stopped before the client sends its body.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true));
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
+    // CONNECT's authority-form target: without a listener Node drops the connection unanswered.
+    this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      const err = EdgeErrors.badRequestTarget('ABSOLUTE_FORM_TARGET', 'the gateway is not a tunnel: CONNECT is not accepted');
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${err.body.length}\r\nConnection: close\r\n\r\n${err.body.toString()}`);
+    });
   }
 
   async listen(port: number, host: string): Promise<string> {
@@ -120,6 +147,16 @@ export class EdgeHttpServer {
   private handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const startedAt = performance.now();
     const url = req.url ?? '/';
+    // Before anything else, the edge's own endpoints included: a target the upstream could resolve
+    // out of the base path, or one no route can parse, is the caller's mistake (400), never a 5xx.
+    const targetProblem = requestTargetProblem(url);
+    if (targetProblem !== null) {
+      this.refuse(res, req, EdgeErrors.badRequestTarget(targetProblem.code, targetProblem.message), [], () => {
+        countDecision('bad-request-target', targetProblem.code);
+        this.deps.logger.info({ method: req.method, status: 400, problem: targetProblem.code, durationMs: elapsed(startedAt) }, 'edge request');
+      });
+      return;
+    }
     if (url.startsWith(INTERNAL_PREFIX)) {
       this.internal(req, res, url);
       return;
@@ -272,6 +309,10 @@ export class EdgeHttpServer {
 
   private internal(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = pathOf(url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      this.refuse(res, req, EdgeErrors.methodNotAllowed(INTERNAL_METHODS), [], () => countDecision('method-not-allowed', 'internal'));
+      return;
+    }
     const json = (status: number, body: object): void => {
       const payload = JSON.stringify(body);
       res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload) });
@@ -323,6 +364,26 @@ class EdgeRequestContext implements RequestContext {
     this.id = undefined;
     this.fromCaller = false;
   }
+}
+
+/**
+ * What Node's parser refuses before a request exists (a head over 16 KiB, bytes outside the
+ * grammar, a client too slow), answered like every other refusal: JSON with a stable code.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (error.code === 'ECONNRESET' || !writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request line and headers exceed 16 KiB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request was not received in time']
+        : [400, 'Bad Request', 'MALFORMED_REQUEST', 'the request is not well-formed HTTP/1.1 (request line, header syntax or framing)'];
+  const body = JSON.stringify({ statusCode: status, error: reason, message, details: { code } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 const elapsed = (startedAt: number): number => Math.round((performance.now() - startedAt) * 1000) / 1000;

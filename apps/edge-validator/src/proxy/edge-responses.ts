@@ -38,6 +38,9 @@ export const EdgeErrors = {
     }),
   upstreamTimeout: (timeoutMs: number): EdgeError =>
     error(504, 'Gateway Timeout', `the API behind the gateway did not answer within ${timeoutMs} ms`),
+  badRequestTarget: (code: string, message: string): EdgeError => error(400, 'Bad Request', message, [], { code }),
+  methodNotAllowed: (allow: string): EdgeError =>
+    error(405, 'Method Not Allowed', `the gateway's own endpoints answer ${allow} only`, ['Allow', allow], { code: 'METHOD_NOT_ALLOWED' }),
   badRequestId: (header: string, parameter: string): EdgeError =>
     error(400, 'Bad Request', `the request id (${header} header or ${parameter} parameter) must be 1 to 128 printable ASCII characters without spaces`),
 } as const;

@@ -15,6 +15,15 @@ describe('hop-by-hop header handling (RFC 9110 §7.6.1)', () => {
     expect(upstreamRequestHeaders(request, { keepAuthorization: false })).toEqual(['Accept', 'application/json', 'Cookie', 'a=1', 'Cookie', 'b=2']);
   });
 
+  it('drops every spelling of the identity, URL-override, forwarding and hop-by-hop headers (`_` read as `-`, any case)', () => {
+    const hostile = [
+      'X_Keywarden_Org', 'forged', 'x_keywarden_key-id', 'forged', 'X-KEYWARDEN-ORG', 'forged', 'X-Original-URL', '/admin', 'x_rewrite_url', '/admin',
+      'X-ORIGINAL_URI', '/admin', 'X_Forwarded_For', '10.0.0.1', 'x_real_ip', '10.0.0.1', 'Transfer_Encoding', 'chunked', 'Connection', 'X_Hop', 'x-hop', '1',
+      'X-Request_Thing', 'kept',
+    ];
+    expect(upstreamRequestHeaders(hostile, { keepAuthorization: false })).toEqual(['X-Request_Thing', 'kept']);
+  });
+
   it('keeps Authorization when configured to', () => {
     expect(names(upstreamRequestHeaders(request, { keepAuthorization: true }))).toContain('Authorization');
   });

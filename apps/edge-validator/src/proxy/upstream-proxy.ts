@@ -1,6 +1,7 @@
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import { EdgeErrors, sendEdgeError, sendEdgeErrorThenClose } from './edge-responses';
+import { ForwardingHeaders } from './forwarding-headers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
 import { isJsonMediaType, rewriteJsonDateTimes } from './utc-date-time.rewriter';
 
@@ -12,6 +13,8 @@ export type UpstreamProxyOptions = Readonly<{
   keepAuthorization: boolean;
   /** JSON bodies above this pass through without the date-time rewrite. */
   rewriteMaxBytes: number;
+  /** Peers whose X-Forwarded-For/Host/Proto and Via are extended rather than replaced (addresses, CIDRs); none by default. */
+  trustedProxies?: readonly string[];
 }>;
 
 export type ForwardOptions = Readonly<{
@@ -73,6 +76,7 @@ const PIPED: BodyPlan = { kind: 'piped' };
 export class UpstreamProxy {
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
+  private readonly forwarding: ForwardingHeaders;
   private readonly target: Readonly<{ protocol: string; hostname: string; port: number; basePath: string; host: string }>;
 
   constructor(private readonly options: UpstreamProxyOptions) {
@@ -88,6 +92,7 @@ export class UpstreamProxy {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, scheduling: 'lifo' as const };
     this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.request = secure ? https.request : http.request;
+    this.forwarding = new ForwardingHeaders(options.trustedProxies ?? []);
   }
 
   forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
@@ -164,19 +169,10 @@ export class UpstreamProxy {
   private send(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, body: BodyPlan, isRetry: boolean, finish: Finish): void {
     const hasBody = body.kind !== 'none';
     const headers = upstreamRequestHeaders(req.rawHeaders, { keepAuthorization: this.options.keepAuthorization });
-    const { 'x-forwarded-for': forwardedFor, via } = req.headers;
-    const client = req.socket.remoteAddress ?? '';
     headers.push(
       'Host',
       this.target.host,
-      'X-Forwarded-For',
-      forwardedFor ? `${forwardedFor}, ${client}` : client,
-      'X-Forwarded-Host',
-      req.headers.host ?? '',
-      'X-Forwarded-Proto',
-      'http',
-      'Via',
-      via ? `${via}, ${req.httpVersion} keywarden-edge` : `${req.httpVersion} keywarden-edge`,
+      ...this.forwarding.for(req),
       ...options.upstreamHeaders,
     );
     // A whole body held in memory goes with its length; a counted one is explicitly chunked
