@@ -1,71 +1,31 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import request from 'supertest';
-import { DevelopmentIssuer } from '@keywarden/auth';
-import { TestUpstream } from '../../apps/edge-validator/src/testing/test-upstream';
-import { ensureBuilt, freePort, ServiceProcess } from '../support/service-process';
+import { ServiceProcess } from '../support/service-process';
+import { ServiceStack } from '../support/service-stack';
 import { waitFor } from '../support/wait-for';
 
 // The gateway across real processes: registry, projection, settings and edge as separate OS
 // processes on the real Kafka and Redis, an upstream API behind the edge, and a client that only
 // knows the Secret the registry issued.
 describe('issue → call through the edge → revoke, as separate processes', () => {
-  const namespace = `e2e-edge-${randomUUID().slice(0, 8)}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'keywarden-e2e-edge-'));
-  const upstream = new TestUpstream();
+  const stack = new ServiceStack('edge', 'kafka');
+  const { upstream } = stack;
   const org = 'acme-edge';
-  let services: ServiceProcess[] = [];
   let edgeProcess: ServiceProcess;
-  let registry: ReturnType<typeof request>;
-  let settings: ReturnType<typeof request>;
-  let edge: ReturnType<typeof request>;
+  let registry: ServiceStack['registry'];
+  let settings: ServiceStack['settings'];
+  let edge: ServiceStack['edge'];
   let admin: Record<string, string>;
   let operator: Record<string, string>;
 
   beforeAll(async () => {
-    ensureBuilt();
-    await upstream.start();
-    const [registryPort, settingsPort, edgePort] = [await freePort(), await freePort(), await freePort()];
-    const env = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-      REDIS_URL: process.env.REDIS_URL!,
-      KEYWARDEN_DATA_DIR: dataDir,
-      KEYWARDEN_NAMESPACE: namespace,
-      REGISTRY_PORT: String(registryPort),
-      SETTINGS_PORT: String(settingsPort),
-      EDGE_PORT: String(edgePort),
-      REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
-      EDGE_UPSTREAM_URL: upstream.url,
-      EDGE_USAGE_FLUSH_MS: '500',
-      EDGE_ACCESS_LOG: 'true',
-      LOG_LEVEL: 'info',
-    };
-    const start = async (app: string) => {
-      const service = new ServiceProcess(app, env).start();
-      services.push(service);
-      await service.waitForLog(new RegExp(`${app} started`), 60_000);
-      return service;
-    };
-    await start('key-cache-projection');
-    await start('settings');
-    await start('key-registry');
-    edgeProcess = await start('edge-validator');
-    registry = request(`http://127.0.0.1:${registryPort}`);
-    settings = request(`http://127.0.0.1:${settingsPort}`);
-    edge = request(`http://127.0.0.1:${edgePort}`);
-    const issuer = new DevelopmentIssuer(dataDir);
-    admin = { Authorization: `Bearer ${await issuer.issue({ orgId: org, email: 'admin@acme.test', role: 'admin' })}` };
-    operator = { Authorization: `Bearer ${await issuer.issue({ orgId: 'platform', email: 'ops@keywarden.test', role: 'operator' })}` };
+    await stack.prepare({ EDGE_USAGE_FLUSH_MS: '500', EDGE_ACCESS_LOG: 'true' });
+    for (const app of ['key-cache-projection', 'settings', 'key-registry']) await stack.start(app);
+    edgeProcess = await stack.start('edge-validator');
+    ({ registry, settings, edge } = stack);
+    admin = await stack.authorization(org, 'admin', 'admin@acme.test');
+    operator = await stack.authorization('platform', 'operator', 'ops@keywarden.test');
   }, 180_000);
 
-  afterAll(async () => {
-    for (const service of services.reverse()) await service.stop();
-    services = [];
-    await upstream.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => stack.close(), 60_000);
 
   let keyId = '';
   let secret = '';

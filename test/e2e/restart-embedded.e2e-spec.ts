@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import request from 'supertest';
-import { DevelopmentIssuer } from '@keywarden/auth';
-import { TestUpstream } from '../../apps/edge-validator/src/testing/test-upstream';
-import { mailsByEvent, readMailFiles, waitForMailFile } from '../support/eml-mailbox';
-import { ensureBuilt, freePort, ServiceProcess } from '../support/service-process';
+import { DAY_MS } from '@keywarden/clock';
+import { ServiceProcess } from '../support/service-process';
+import { waitForMailFile } from '../support/eml-mailbox';
+import { ServiceStack } from '../support/service-stack';
 import { waitFor } from '../support/wait-for';
 
 // A restart of the all-in-one (`npm start`, a real process on its embedded adapters) forgets
@@ -13,7 +9,6 @@ import { waitFor } from '../support/wait-for';
 // has the scheduler off, so the expiry notice can only come from the restarted process, with the
 // notice period it read back.
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const ORG = 'acme-restart';
 const NOTIFY = 'ops@acme-restart.test';
 const SETTINGS = {
@@ -27,59 +22,34 @@ const SETTINGS = {
 const ISO_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 describe('the all-in-one (npm start) across a restart', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keywarden-e2e-restart-'));
-  const upstream = new TestUpstream();
-  let env: Record<string, string>;
+  const stack = new ServiceStack('restart', 'embedded');
+  const { dataDir, upstream } = stack;
   let keywarden: ServiceProcess | undefined;
-  let registry: ReturnType<typeof request>;
-  let settings: ReturnType<typeof request>;
-  let edge: ReturnType<typeof request>;
+  let registry: ServiceStack['registry'];
+  let settings: ServiceStack['settings'];
+  let edge: ServiceStack['edge'];
   let admin: Record<string, string>;
   let keyId = '';
   let secret = '';
   let lastUsedAt = '';
 
   const start = async (overrides: Record<string, string>): Promise<void> => {
-    keywarden = new ServiceProcess('keywarden', { ...env, ...overrides }).start();
-    await keywarden.waitForLog(/Keywarden is running/, 90_000);
+    keywarden = await stack.restart('keywarden', overrides);
   };
   const keyTable = async () => (await registry.get(`/v1/orgs/${ORG}/keys`).set(admin).expect(200)).body.keys as Array<Record<string, string | null>>;
-  const expectEachMailOnce = async () => {
-    const duplicates = [...mailsByEvent(await readMailFiles(dataDir))].filter(([, mails]) => mails.length > 1);
-    expect(duplicates.map(([id, mails]) => `${id}: ${mails.map((m) => m.subject).join(' | ')}`)).toEqual([]);
-  };
+  const expectEachMailOnce = async () => expect(await stack.mailsSentTwice()).toEqual([]);
 
   beforeAll(async () => {
-    ensureBuilt();
-    await upstream.start();
     upstream.handler = (req, res) => {
       const body = JSON.stringify({ createdAt: '2025-11-23T14:44:11.500+02:00', method: req.method });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     };
-    const [registryPort, settingsPort, edgePort] = [await freePort(), await freePort(), await freePort()];
-    // Empty values switch the connected adapters off, whatever the test run's environment holds.
-    env = {
-      KAFKA_BROKERS: '',
-      REDIS_URL: '',
-      SMTP_URL: '',
-      EVENTSTORE_CONNECTION_STRING: '',
-      KEYWARDEN_NAMESPACE: '',
-      KEYWARDEN_DATA_DIR: dataDir,
-      REGISTRY_PORT: String(registryPort),
-      SETTINGS_PORT: String(settingsPort),
-      EDGE_PORT: String(edgePort),
-      EDGE_UPSTREAM_URL: upstream.url,
-      EDGE_USAGE_FLUSH_MS: '200',
-      LOG_LEVEL: 'info',
-    };
-    registry = request(`http://127.0.0.1:${registryPort}`);
-    settings = request(`http://127.0.0.1:${settingsPort}`);
-    edge = request(`http://127.0.0.1:${edgePort}`);
+    await stack.prepare({ EDGE_USAGE_FLUSH_MS: '200' });
+    ({ registry, settings, edge } = stack);
     await start({ SCHEDULER_TICK_MS: '0' });
-    const issuer = new DevelopmentIssuer(dataDir);
-    admin = { Authorization: `Bearer ${await issuer.issue({ orgId: ORG, email: `admin@${ORG}.test`, role: 'admin' })}` };
-    const operator = { Authorization: `Bearer ${await issuer.issue({ orgId: 'platform', email: 'ops@keywarden.test', role: 'operator' })}` };
+    admin = await stack.authorization(ORG);
+    const operator = await stack.authorization('platform', 'operator', 'ops@keywarden.test');
 
     await settings.patch(`/v1/orgs/${ORG}/settings`).set(admin).send(SETTINGS).expect(200);
     await settings.patch(`/v1/orgs/${ORG}/settings`).set(operator).send({ mediaMaxBase64Bytes: 1000 }).expect(200);
@@ -101,9 +71,7 @@ describe('the all-in-one (npm start) across a restart', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await keywarden?.stop();
-    await upstream.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.close();
   }, 60_000);
 
   it('the settings service still has every setting', async () => {

@@ -1,19 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import request from 'supertest';
-import { DevelopmentIssuer } from '@keywarden/auth';
-import { TestUpstream } from '../../apps/edge-validator/src/testing/test-upstream';
-import { mailsByEvent, readMailFiles, waitForMailFile } from '../support/eml-mailbox';
-import { ensureBuilt, freePort, ServiceProcess } from '../support/service-process';
+import { DAY_MS } from '@keywarden/clock';
+import { waitForMailFile } from '../support/eml-mailbox';
+import { ServiceStack } from '../support/service-stack';
 import { waitFor } from '../support/wait-for';
 
 // `npm run start:stack`: the services as separate processes on Kafka and Redis (mail as files).
 // Each one is restarted alone, and what it does is checked right after: it must start with the
 // organisation's saved settings and carry on from where it stood, as after a deploy of that service.
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const ORG = 'acme-stack-restart';
 const NOTIFY = 'ops@acme-stack-restart.test';
 const SETTINGS = {
@@ -29,33 +22,19 @@ const SERVICES = ['key-cache-projection', 'notifier', 'settings', 'key-registry'
 type Service = (typeof SERVICES)[number];
 
 describe('each service of start:stack restarted alone (Kafka, Redis)', () => {
-  const namespace = `e2e-rst-${randomUUID().slice(0, 8)}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'keywarden-e2e-stack-restart-'));
-  const upstream = new TestUpstream();
-  const running = new Map<Service, ServiceProcess>();
-  let env: Record<string, string>;
-  let registry: ReturnType<typeof request>;
-  let settings: ReturnType<typeof request>;
-  let edge: ReturnType<typeof request>;
+  const stack = new ServiceStack('stack-restart', 'kafka');
+  const { dataDir, upstream } = stack;
+  let registry: ServiceStack['registry'];
+  let settings: ServiceStack['settings'];
+  let edge: ServiceStack['edge'];
   let admin: Record<string, string>;
   let keyId = '';
   let secret = '';
   let lastUsedAt = '';
 
-  const start = async (app: Service, overrides: Record<string, string> = {}): Promise<void> => {
-    const service = new ServiceProcess(app, { ...env, ...overrides }).start();
-    running.set(app, service);
-    await service.waitForLog(new RegExp(`${app} started`), 90_000);
-  };
-  const restart = async (app: Service, overrides: Record<string, string> = {}): Promise<void> => {
-    await running.get(app)!.stop();
-    await start(app, overrides);
-  };
+  const restart = (app: Service, overrides: Record<string, string> = {}) => stack.restart(app, overrides);
   const keyTable = async () => (await registry.get(`/v1/orgs/${ORG}/keys`).set(admin).expect(200)).body.keys as Array<Record<string, string | null>>;
-  const expectEachMailOnce = async () => {
-    const duplicates = [...mailsByEvent(await readMailFiles(dataDir))].filter(([, mails]) => mails.length > 1);
-    expect(duplicates.map(([id, mails]) => `${id}: ${mails.map((m) => m.subject).join(' | ')}`)).toEqual([]);
-  };
+  const expectEachMailOnce = async () => expect(await stack.mailsSentTwice()).toEqual([]);
   const accepted = (token: string, traceId: string) =>
     waitFor(
       async () => {
@@ -66,37 +45,16 @@ describe('each service of start:stack restarted alone (Kafka, Redis)', () => {
     );
 
   beforeAll(async () => {
-    ensureBuilt();
-    await upstream.start();
     upstream.handler = (req, res) => {
       const body = JSON.stringify({ createdAt: '2025-11-23T14:44:11.500+02:00', method: req.method });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     };
-    const [registryPort, settingsPort, edgePort] = [await freePort(), await freePort(), await freePort()];
-    env = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-      REDIS_URL: process.env.REDIS_URL!,
-      SMTP_URL: '',
-      EVENTSTORE_CONNECTION_STRING: '',
-      KEYWARDEN_DATA_DIR: dataDir,
-      KEYWARDEN_NAMESPACE: namespace,
-      REGISTRY_PORT: String(registryPort),
-      SETTINGS_PORT: String(settingsPort),
-      EDGE_PORT: String(edgePort),
-      REGISTRY_URL: `http://127.0.0.1:${registryPort}`,
-      EDGE_UPSTREAM_URL: upstream.url,
-      EDGE_USAGE_FLUSH_MS: '200',
-      SCHEDULER_TICK_MS: '0',
-      LOG_LEVEL: 'info',
-    };
-    for (const app of SERVICES) await start(app);
-    registry = request(`http://127.0.0.1:${registryPort}`);
-    settings = request(`http://127.0.0.1:${settingsPort}`);
-    edge = request(`http://127.0.0.1:${edgePort}`);
-    const issuer = new DevelopmentIssuer(dataDir);
-    admin = { Authorization: `Bearer ${await issuer.issue({ orgId: ORG, email: `admin@${ORG}.test`, role: 'admin' })}` };
-    const operator = { Authorization: `Bearer ${await issuer.issue({ orgId: 'platform', email: 'ops@keywarden.test', role: 'operator' })}` };
+    await stack.prepare({ SMTP_URL: '', EVENTSTORE_CONNECTION_STRING: '', EDGE_USAGE_FLUSH_MS: '200', SCHEDULER_TICK_MS: '0' });
+    for (const app of SERVICES) await stack.start(app);
+    ({ registry, settings, edge } = stack);
+    admin = await stack.authorization(ORG);
+    const operator = await stack.authorization('platform', 'operator', 'ops@keywarden.test');
 
     await settings.patch(`/v1/orgs/${ORG}/settings`).set(admin).send(SETTINGS).expect(200);
     await settings.patch(`/v1/orgs/${ORG}/settings`).set(operator).send({ mediaMaxBase64Bytes: 1000 }).expect(200);
@@ -112,9 +70,7 @@ describe('each service of start:stack restarted alone (Kafka, Redis)', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const app of [...SERVICES].reverse()) await running.get(app)?.stop();
-    await upstream.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.close();
   }, 90_000);
 
   it('settings: has every saved setting after its restart, and its next change reaches the other services', async () => {
@@ -160,22 +116,22 @@ describe('each service of start:stack restarted alone (Kafka, Redis)', () => {
       .send('A'.repeat(3000))
       .expect(413);
     expect(big.headers['x-trace-id']).toBe('too-big-1');
-    await running.get('edge-validator')!.waitForLog(/"requestId":"too-big-1".*"status":413/);
+    await stack.process('edge-validator').waitForLog(/"requestId":"too-big-1".*"status":413/);
   }, 120_000);
 
   it('notifier: mails what happened while it was down once, to the saved addresses, and nothing it had sent again', async () => {
-    await running.get('notifier')!.stop();
+    await stack.process('notifier').stop();
     await registry.post(`/v1/orgs/${ORG}/keys/${keyId}/remove-expiration`).set(admin).expect(200);
-    await start('notifier');
+    await stack.start('notifier');
     const mail = await waitForMailFile(dataDir, (m) => m.header('x-keywarden-notification') === 'ExpirationRemoved', 30_000);
     expect(mail.to).toEqual([NOTIFY]);
     await expectEachMailOnce();
   }, 120_000);
 
   it('key-cache-projection: applies what was recorded while it was down, so the edge refuses the revoked key', async () => {
-    await running.get('key-cache-projection')!.stop();
+    await stack.process('key-cache-projection').stop();
     const { body } = await registry.post(`/v1/orgs/${ORG}/keys/${keyId}/revoke`).set(admin).send({ grace: 'P0D' }).expect(200);
-    await start('key-cache-projection');
+    await stack.start('key-cache-projection');
     await waitFor(async () => (await edge.get('/v1/orders').set({ Authorization: `Bearer ${secret}` })).status === 401, {
       timeoutMs: 30_000,
       description: 'the edge to refuse the key revoked while the projection was down',
