@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { SchemaOnce } from '@keywarden/postgres';
 import { DataKeyAlreadyExistsError } from './crypto.errors';
 import { DataKeyStore } from './data-key-store.port';
 
@@ -14,15 +15,16 @@ const SCHEMA_LOCK_KEY = 0x4b57444b;
  */
 export class PostgresDataKeyStore implements DataKeyStore {
   private readonly pool: Pool;
-  private ready?: Promise<void>;
+  private readonly schema: SchemaOnce;
 
   constructor(readonly connectionString: string) {
     this.pool = new Pool({ connectionString, max: 4, connectionTimeoutMillis: 5000, application_name: 'keywarden-data-keys' });
     this.pool.on('error', () => undefined);
+    this.schema = new SchemaOnce(this.pool, SCHEMA_LOCK_KEY, SCHEMA);
   }
 
   async put(dataKeyId: string, wrappedKey: Buffer): Promise<void> {
-    await this.schema();
+    await this.schema.ensure();
     try {
       await this.pool.query('INSERT INTO data_keys (data_key_id, wrapped_key) VALUES ($1, $2)', [dataKeyId, wrappedKey]);
     } catch (error) {
@@ -32,13 +34,13 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async get(dataKeyId: string): Promise<Buffer | null> {
-    await this.schema();
+    await this.schema.ensure();
     const rows = (await this.pool.query<{ wrapped_key: Buffer }>('SELECT wrapped_key FROM data_keys WHERE data_key_id = $1', [dataKeyId])).rows;
     return rows[0]?.wrapped_key ?? null;
   }
 
   async destroy(dataKeyId: string): Promise<void> {
-    await this.schema();
+    await this.schema.ensure();
     const deleted = await this.pool.query('DELETE FROM data_keys WHERE data_key_id = $1', [dataKeyId]);
     // VACUUM runs outside a transaction; it removes the dead row version and its index entry now.
     if (deleted.rowCount) await this.pool.query('VACUUM data_keys');
@@ -46,24 +48,5 @@ export class PostgresDataKeyStore implements DataKeyStore {
 
   async close(): Promise<void> {
     await this.pool.end();
-  }
-
-  private schema(): Promise<void> {
-    this.ready ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
-        await client.query(SCHEMA);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    })();
-    this.ready.catch(() => (this.ready = undefined));
-    return this.ready;
   }
 }

@@ -15,6 +15,7 @@ import {
   SubscribeOptions,
   Subscription,
 } from './event-store.port';
+import { SchemaOnce } from '@keywarden/postgres';
 import { checkExpectedRevision, originalResult, StoredId } from './append-rules';
 import { CatchUpSubscription } from './catch-up-subscription';
 
@@ -78,7 +79,7 @@ export class PostgresEventStore implements EventStore {
   private readonly pool: Pool;
   private readonly pollIntervalMs: number;
   private readonly subscriptions = new Set<CatchUpSubscription>();
-  private ready?: Promise<void>;
+  private readonly schema: SchemaOnce;
   private listener?: Promise<Client | undefined>;
   private closed = false;
 
@@ -95,6 +96,7 @@ export class PostgresEventStore implements EventStore {
     });
     // An idle connection dropped by the server: the pool replaces it; the next query reports any outage.
     this.pool.on('error', () => undefined);
+    this.schema = new SchemaOnce(this.pool, APPEND_LOCK_KEY, SCHEMA);
   }
 
   async appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
@@ -186,29 +188,9 @@ export class PostgresEventStore implements EventStore {
     await this.pool.end();
   }
 
-  /** Creates the table once per instance; concurrent first starts of several processes are serialised. */
-  private schema(): Promise<void> {
-    this.ready ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-        await client.query(SCHEMA);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    })();
-    this.ready.catch(() => (this.ready = undefined));
-    return this.ready;
-  }
-
   private async query<T>(text: string, values: unknown[]): Promise<T[]> {
     try {
-      await this.schema();
+      await this.schema.ensure();
       return (await this.pool.query(text, values)).rows as T[];
     } catch (error) {
       throw unavailableOnConnection(error);
@@ -218,7 +200,7 @@ export class PostgresEventStore implements EventStore {
   private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
-      await this.schema();
+      await this.schema.ensure();
       client = await this.pool.connect();
     } catch (error) {
       throw unavailableOnConnection(error);
