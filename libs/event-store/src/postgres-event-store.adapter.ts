@@ -1,4 +1,5 @@
 import { Client, Pool, PoolClient } from 'pg';
+import { inTransaction, SchemaOnce } from '@keywarden/postgres';
 import {
   AppendResult,
   checkMetadataFields,
@@ -15,7 +16,6 @@ import {
   SubscribeOptions,
   Subscription,
 } from './event-store.port';
-import { SchemaOnce } from '@keywarden/postgres';
 import { checkExpectedRevision, originalResult, StoredId } from './append-rules';
 import { CatchUpSubscription } from './catch-up-subscription';
 
@@ -198,24 +198,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
     try {
       await this.schema.ensure();
-      client = await this.pool.connect();
+      return await inTransaction(this.pool, work);
     } catch (error) {
       throw unavailableOnConnection(error);
-    }
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw unavailableOnConnection(error);
-    } finally {
-      client.release(broken);
     }
   }
 
