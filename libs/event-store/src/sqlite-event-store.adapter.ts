@@ -261,7 +261,7 @@ const escapeChar = (char: string): string => `\\u${char.charCodeAt(0).toString(1
  * How the embedded store writes data and metadata: JSON text with every non-ASCII character
  * escaped (`…` as `\u2026`, the same JSON value). V8 reads ASCII text back as a one-byte string,
  * which it decodes and parses faster than a two-byte one, and a replay is mostly that decoding
- * (docs/adr/0002-hot-path-measurements.md).
+ * (docs/adr/0003-hot-path-measurements.md).
  */
 export function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(NON_ASCII, escapeChar);

@@ -96,7 +96,7 @@ const originalUrlOf = (req: IncomingMessage, url: string): string => {
  * carries its request id and organisation as fields, written the way the shared logger's request
  * context writes them; the request path never enters an AsyncLocalStorage context, because doing so
  * turns Node 20's async hooks on for the whole process, a cost every proxied request then pays
- * (docs/adr/0002-hot-path-measurements.md).
+ * (docs/adr/0003-hot-path-measurements.md).
  */
 export class EdgeHttpServer {
   private readonly server: Server;
