@@ -44,7 +44,8 @@ export const LEAK_RESPONSES = ['revoked', 'notified', 'already-stopped'] as cons
 export type LeakResponse = (typeof LEAK_RESPONSES)[number];
 
 /** The actor of a revoke a secret scanner's report caused. */
-export const scannerActor = (scanner: LeakScanner): Actor => ({ sub: `keywarden:secret-scanning:${scanner}`, email: null });
+export const SCANNER_ACTOR_PREFIX = 'keywarden:secret-scanning:';
+export const scannerActor = (scanner: LeakScanner): Actor => ({ sub: `${SCANNER_ACTOR_PREFIX}${scanner}`, email: null });
 
 const eventData = <T extends TObject['properties']>(properties: T) => Type.Object(properties, { additionalProperties: false });
 
