@@ -288,8 +288,18 @@ describe('admin console (/console) in headless Chromium', () => {
     await page.click('#notification-emails-form button[type="submit"]');
     await page.waitFor(`document.getElementById('notification-emails-saved').textContent === 'Saved'`, 'the addresses saved');
     expect(await page.text('#notification-emails-error')).toBe('');
+    expect(await page.evaluate(`document.getElementById('leaked-key-action').value`)).toBe('revoke');
+    await page.evaluate(`document.getElementById('leaked-key-action').value = 'notify'`);
+    await page.click('#leaked-key-action-form button[type="submit"]');
+    await page.waitFor(`document.getElementById('leaked-key-action-saved').textContent === 'Saved'`, 'the leaked-key action saved');
 
-    expect(await settingsViaApi()).toMatchObject({ rotationIntervalDays: 90, defaultGraceDays: 14, expiryNoticeDays: 45, notificationEmails: ['ops@example.test', 'security@example.test'] });
+    expect(await settingsViaApi()).toMatchObject({
+      rotationIntervalDays: 90,
+      defaultGraceDays: 14,
+      expiryNoticeDays: 45,
+      notificationEmails: ['ops@example.test', 'security@example.test'],
+      leakedKeyAction: 'notify',
+    });
     expect(await page.text('#schedule-summary')).toBe('A new key is issued 14 day(s) before the current one expires and is valid 90 day(s); the expiry notice goes out 45 day(s) before a key stops working.');
     // The revoke dialog offers the new default grace.
     await rowButton('active', 'revoke');
