@@ -9,6 +9,7 @@ import { startKeyCacheProjection } from '../../../../key-cache-projection/src/ke
 import { startSettings } from '../../../../settings/src/settings.service';
 import { startKeyRegistry } from '../../key-registry.service';
 import { REPORT_ANSWER_FLOOR_MS } from './github-secret-scanning.http.controller';
+import { TOKEN_PATTERNS } from './token-patterns';
 
 // The secret-scanning endpoint through real HTTP on the embedded adapters, with reports signed by a
 // real P-256 key whose public half a real HTTP server publishes in GitHub's format.
@@ -151,6 +152,15 @@ describe('POST /v1/secret-scanning/github', () => {
     };
     expect(await timed(generateApiKey().key)).toBeGreaterThanOrEqual(REPORT_ANSWER_FLOOR_MS);
     expect(await timed(o.secret)).toBeGreaterThanOrEqual(REPORT_ANSWER_FLOOR_MS);
+  });
+
+  it('finds real keys and Secrets with the patterns registered with the scanner (docs/secret-scanning.md), and nothing else', async () => {
+    const o = await newOrg();
+    const text = `API_KEY=${o.apiKey}\nSECRET="${o.secret}"\n`;
+    expect(text.match(TOKEN_PATTERNS.keywarden_api_key)?.[0]).toBe(o.apiKey);
+    expect(text.match(TOKEN_PATTERNS.keywarden_secret)?.[0]).toBe(o.secret);
+    expect(TOKEN_PATTERNS.keywarden_api_key.test(`kw_${'a'.repeat(48)}`)).toBe(false);
+    expect(TOKEN_PATTERNS.keywarden_api_key.test(`xkw_${o.apiKey.slice(3)}`)).toBe(false);
   });
 
   it('never writes a reported key or Secret to a log line or an event', async () => {
