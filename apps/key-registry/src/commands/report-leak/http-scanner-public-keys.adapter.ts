@@ -24,6 +24,7 @@ export class HttpScannerPublicKeys implements ScannerPublicKeys {
   private keys: Map<string, KeyObject> | null = null;
   private lastFetchMs = -Infinity;
   private fetching?: Promise<void>;
+  private lastProblem = 'not fetched yet';
 
   constructor(private readonly options: HttpScannerPublicKeysOptions) {}
 
@@ -31,11 +32,16 @@ export class HttpScannerPublicKeys implements ScannerPublicKeys {
     const known = this.keys?.get(identifier);
     if (known) return known;
     const nowMs = this.options.clock.now().getTime();
-    if (this.keys === null || nowMs - this.lastFetchMs >= (this.options.refetchIntervalMs ?? 30_000)) {
+    // The interval holds also while no fetch ever succeeded: a flood of reports during an outage of
+    // the keys endpoint costs it one request per interval (each refused meanwhile; GitHub retries).
+    if (nowMs - this.lastFetchMs >= (this.options.refetchIntervalMs ?? 30_000)) {
       this.fetching ??= this.fetchKeys(nowMs).finally(() => (this.fetching = undefined));
       await this.fetching;
     }
-    return this.keys?.get(identifier) ?? null;
+    if (this.keys === null) {
+      throw new SecretScanningError('SCAN_KEYS_UNAVAILABLE', `the scanner's public keys could not be fetched (${this.lastProblem}); the report was not processed, send it again`);
+    }
+    return this.keys.get(identifier) ?? null;
   }
 
   private async fetchKeys(nowMs: number): Promise<void> {
@@ -46,8 +52,9 @@ export class HttpScannerPublicKeys implements ScannerPublicKeys {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       list = (await response.json()) as KeyList;
     } catch (error) {
-      if (this.keys !== null) return; // keep the keys we had: a report signed with a known key still verifies
-      throw new SecretScanningError('SCAN_KEYS_UNAVAILABLE', `the scanner's public keys could not be fetched (${(error as Error).message}); the report was not processed, send it again`);
+      // The keys we had are kept: a report signed with a known key still verifies.
+      this.lastProblem = (error as Error).message;
+      return;
     }
     const keys = new Map<string, KeyObject>();
     for (const entry of list.public_keys ?? []) {
