@@ -8,7 +8,8 @@ import { generateApiKey } from '@keywarden/crypto';
 import { TestUpstream } from '../../apps/edge-validator/src/testing/test-upstream';
 import { codeIn } from '../support/eml-mailbox';
 import { match, ScannerKeysServer } from '../support/scanner-keys-server';
-import { expectNoSecretIn, logBlobs, SecretSet } from '../support/secret-scan';
+import { SqliteEventStore } from '@keywarden/event-store';
+import { eventBlobs, expectNoSecretIn, logBlobs, SecretSet } from '../support/secret-scan';
 import { ensureBuilt, freePort, ServiceProcess } from '../support/service-process';
 import { ReceivedMail, SmtpTestServer } from '../support/smtp-test-server';
 import { waitFor } from '../support/wait-for';
@@ -48,16 +49,19 @@ describe('a key published and reported by GitHub secret scanning is refused at t
       SECRET_SCANNING_KEYS_URL: scanner.url,
       LOG_LEVEL: 'info',
     };
-    for (const app of ['key-cache-projection', 'settings', 'notifier', 'key-registry', 'edge-validator']) {
+    const start = async (app: string): Promise<void> => {
       const service = new ServiceProcess(app, env).start();
       services.push(service);
       await service.waitForLog(new RegExp(`${app} started`), 60_000);
-    }
-    registry = request(`http://127.0.0.1:${registryPort}`);
-    const settings = request(`http://127.0.0.1:${settingsPort}`);
-    edge = request(`http://127.0.0.1:${edgePort}`);
+    };
+    await start('key-cache-projection');
+    await start('settings');
     admin = { Authorization: `Bearer ${await new DevelopmentIssuer(dataDir).issue({ orgId: org, email: adminEmail, role: 'admin' })}` };
-    await settings.patch(`/v1/orgs/${org}/settings`).set(admin).send({ notificationEmails: [security] }).expect(200);
+    await request(`http://127.0.0.1:${settingsPort}`).patch(`/v1/orgs/${org}/settings`).set(admin).send({ notificationEmails: [security] }).expect(200);
+    // Started after the change: each replays the settings topic to its end before it starts.
+    for (const app of ['notifier', 'key-registry', 'edge-validator']) await start(app);
+    registry = request(`http://127.0.0.1:${registryPort}`);
+    edge = request(`http://127.0.0.1:${edgePort}`);
   }, 240_000);
 
   afterAll(async () => {
@@ -102,12 +106,15 @@ describe('a key published and reported by GitHub secret scanning is refused at t
 
   it('refuses the reported Secret at the edge within the propagation bound and records KeyLeaked with its URL', async () => {
     const reportedAt = Date.now();
-    const res = await report([match(secret)]).expect(200);
-    expect(res.body).toEqual([{ token_hash: sha256(secret), token_type: 'keywarden_secret', label: 'true_positive' }]);
+    // The edge is watched while the report is answered: the answer waits for its floor, the refusal does not.
+    const answering = report([match(secret)]).then((res) => res);
     await waitFor(async () => (await callEdge(secret)).status === 401, { timeoutMs: 10_000, intervalMs: 20, description: 'the leaked Secret refused' });
     const took = Date.now() - reportedAt;
+    const res = await answering;
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([{ token_hash: sha256(secret), token_type: 'keywarden_secret', label: 'true_positive' }]);
     expect(took).toBeLessThan(3000);
-    process.stderr.write(`[secret-scanning e2e] report to edge refusal: ${took} ms\n`);
+    process.stderr.write(`[secret-scanning e2e] report sent to edge refusal: ${took} ms, answered after ${Date.now() - reportedAt} ms\n`);
     const events = await audit();
     expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyIssued', 'KeyRevoked', 'KeyExpired', 'KeyLeaked']);
     expect(events[4]).toMatchObject({ keyId, details: { url: 'https://github.com/acme/app/blob/0a1b2c/.env', source: 'content', response: 'revoked' } });
@@ -153,9 +160,19 @@ describe('a key published and reported by GitHub secret scanning is refused at t
     const lines = services.flatMap((s) => s.lines);
     const mails = smtp.messages.map((m, i) => ({ where: `mail ${i + 1} (${m.subject})`, text: `${m.raw}\n${m.text}\n${m.html ?? ''}` }));
     const events = { where: 'audit', text: JSON.stringify(await audit()) };
+    // The registry's store itself (SQLite under the data folder: no DATABASE_URL here), every event's data and metadata.
+    const store = new SqliteEventStore(join(dataDir, 'events.sqlite'));
+    let stored: ReturnType<typeof eventBlobs>;
+    try {
+      const recorded = await store.readAll();
+      expect(recorded.some((e) => e.type === 'KeyLeaked')).toBe(true);
+      stored = eventBlobs(recorded);
+    } finally {
+      await store.close();
+    }
     // Reveal codes do appear in their own mail, by design: every other blob is checked for them too.
     const codeMails = mails.filter((m) => m.text.includes('one-time code'));
-    expectNoSecretIn(secrets, [...logBlobs(lines), events, ...mails.filter((m) => !codeMails.includes(m))]);
+    expectNoSecretIn(secrets, [...logBlobs(lines), events, ...stored, ...mails.filter((m) => !codeMails.includes(m))]);
     expect(lines.some((l) => l.includes('secret-scanning report processed'))).toBe(true);
   }, 30_000);
 });
