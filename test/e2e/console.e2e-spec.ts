@@ -12,6 +12,7 @@ import { startNotifier } from '../../apps/notifier/src/notifier.service';
 import { startSettings } from '../../apps/settings/src/settings.service';
 import { Browser, Page } from '../support/chromium';
 import { codeIn, waitForMailFile } from '../support/eml-mailbox';
+import { match, ScannerKeysServer } from '../support/scanner-keys-server';
 import { freePort } from '../support/service-process';
 import { EmbeddedHarness } from '../support/embedded-harness';
 import { waitFor } from '../support/wait-for';
@@ -33,6 +34,9 @@ describe('admin console (/console) in headless Chromium', () => {
   const org = `console-${Date.now().toString(36)}`;
   let token: string;
   let signInLink: string;
+  /** The Secret of the key that stays current to the end: the one a secret scanner reports last. */
+  let currentSecret = '';
+  const scanner = new ScannerKeysServer();
 
   const registry = () => request(registryUrl);
   const auth = () => ({ Authorization: `Bearer ${token}` });
@@ -52,7 +56,8 @@ describe('admin console (/console) in headless Chromium', () => {
     // The browser modules, as `npm run build` makes them (the in-process registry serves dist/console).
     const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'apps/key-registry/console/tsconfig.json')], { encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`the console did not compile:\n${build.stdout}${build.stderr}`);
-    harness = new EmbeddedHarness({ env: { SETTINGS_PORT: String(await freePort()) } });
+    await scanner.start();
+    harness = new EmbeddedHarness({ env: { SETTINGS_PORT: String(await freePort()), SECRET_SCANNING_KEYS_URL: scanner.url } });
     // As `npm start` does: the registry holds the one-time code of the printed link.
     const signInCodes = new ConsoleSignInCodes(harness.clock);
     await harness.start(startKeyCacheProjection, startSettings, startNotifier, (infra) => startKeyRegistry(infra, { consoleSignIn: signInCodes }));
@@ -67,6 +72,7 @@ describe('admin console (/console) in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await harness?.stop();
+    await scanner.stop();
   });
 
   it('signs in with the one-time development link and keeps the token out of the URL and of storage', async () => {
@@ -165,6 +171,7 @@ describe('admin console (/console) in headless Chromium', () => {
     await shot('08-new-key-validity');
     await dialogButton('issue-new-key');
     await page.waitForSelector('#secret');
+    currentSecret = await page.evaluate<string>(`document.getElementById('secret').value`);
     await shot('09-new-key-secret');
     await dialogButton('done');
 
@@ -288,8 +295,18 @@ describe('admin console (/console) in headless Chromium', () => {
     await page.click('#notification-emails-form button[type="submit"]');
     await page.waitFor(`document.getElementById('notification-emails-saved').textContent === 'Saved'`, 'the addresses saved');
     expect(await page.text('#notification-emails-error')).toBe('');
+    expect(await page.evaluate(`document.getElementById('leaked-key-action').value`)).toBe('revoke');
+    await page.evaluate(`document.getElementById('leaked-key-action').value = 'notify'`);
+    await page.click('#leaked-key-action-form button[type="submit"]');
+    await page.waitFor(`document.getElementById('leaked-key-action-saved').textContent === 'Saved'`, 'the leaked-key action saved');
 
-    expect(await settingsViaApi()).toMatchObject({ rotationIntervalDays: 90, defaultGraceDays: 14, expiryNoticeDays: 45, notificationEmails: ['ops@example.test', 'security@example.test'] });
+    expect(await settingsViaApi()).toMatchObject({
+      rotationIntervalDays: 90,
+      defaultGraceDays: 14,
+      expiryNoticeDays: 45,
+      notificationEmails: ['ops@example.test', 'security@example.test'],
+      leakedKeyAction: 'notify',
+    });
     expect(await page.text('#schedule-summary')).toBe('A new key is issued 14 day(s) before the current one expires and is valid 90 day(s); the expiry notice goes out 45 day(s) before a key stops working.');
     // The revoke dialog offers the new default grace.
     await rowButton('active', 'revoke');
@@ -355,5 +372,22 @@ describe('admin console (/console) in headless Chromium', () => {
     expect(await page.text('#media-error')).toBe('');
     expect(await page.text('#media-saved')).toBe('Saved');
     expect((await settingsViaApi()).mediaMaxBase64Bytes).toBe(1000);
+  });
+
+  it('shows a key reported by GitHub secret scanning with a Leaked badge, when and where (the organisation chose "notify")', async () => {
+    const reader = await harness.infra.orgSettings();
+    await waitFor(() => reader.current(org).leakedKeyAction === 'notify', { description: 'the notify setting in the registry' });
+    const url = 'https://github.com/acme/app/blob/main/.env';
+    const { body, headers } = scanner.signed([match(currentSecret, url)]);
+    const res = await registry().post('/v1/secret-scanning/github').set(headers).send(body).expect(200);
+    expect(res.body[0].label).toBe('true_positive');
+    const current = (await keysViaApi()).find((k) => k.status === 'active')!;
+    // The operator opens the organisation again: the table is read anew.
+    await page.fill('#org-input', org);
+    await page.press('Enter');
+    await page.waitFor(`document.querySelector('#keys-body tr[data-key-id="${current.keyId}"] .badge.leaked')`, 'the Leaked badge');
+    expect(await page.text(`#keys-body tr[data-key-id="${current.keyId}"] .leak`)).toMatch(new RegExp(`^Found published .+ at ${url.replace(/[.]/g, '\\.')}$`));
+    expect(await page.evaluate(`document.querySelector('#keys-body tr[data-key-id="${current.keyId}"]').dataset.status`)).toBe('active');
+    await shot('19-leaked-badge');
   });
 });

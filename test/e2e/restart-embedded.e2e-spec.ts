@@ -18,6 +18,7 @@ const SETTINGS = {
   defaultGraceDays: 7,
   expiryNoticeDays: 90,
   notificationEmails: [NOTIFY],
+  leakedKeyAction: 'notify',
 };
 const ISO_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 

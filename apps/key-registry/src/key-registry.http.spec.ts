@@ -93,6 +93,7 @@ describe('key-registry HTTP API', () => {
         lastUsedAt: null,
         replacedBy: null,
         acceptUntil: '2027-03-01T10:00:00',
+        leak: null,
       });
       const payload = decodeJwtPayload(body.secret);
       expect(payload).toMatchObject({ org_id: org, key_id: body.key.keyId, client_secret: expect.stringMatching(/^kw_/) });

@@ -14,6 +14,11 @@ import { RevealKeyService } from './commands/reveal-key/reveal-key.service';
 import { IssueKeyHttpController } from './commands/issue-key/issue-key.http.controller';
 import { RemoveExpirationHttpController } from './commands/remove-expiration/remove-expiration.http.controller';
 import { RevokeKeyHttpController } from './commands/revoke-key/revoke-key.http.controller';
+import { GithubSecretScanningHttpController } from './commands/report-leak/github-secret-scanning.http.controller';
+import { HttpScannerPublicKeys } from './commands/report-leak/http-scanner-public-keys.adapter';
+import { KeyFingerprintIndex } from './commands/report-leak/key-fingerprint.index';
+import { ReportLeakService, SECRET_SCANNING_LOGGER } from './commands/report-leak/report-leak.service';
+import { SCANNER_PUBLIC_KEYS } from './commands/report-leak/scanner-public-keys.port';
 import { KEY_FINGERPRINTER, KEY_MATERIAL_VAULT, KeyMaterialService, SECRET_MINTER } from './key-ring/key-material.service';
 import { KeyIssuer } from './key-ring/key-issuer.service';
 import { KeyRingRepository } from './key-ring/key-ring.repository';
@@ -38,6 +43,7 @@ const commandControllers = [
   DeleteKeyHttpController,
   RequestRevealHttpController,
   RevealKeyHttpController,
+  GithubSecretScanningHttpController,
 ];
 const queryControllers = [ListKeysHttpController, TestKeyHttpController, JwksHttpController, AuditHttpController];
 
@@ -45,6 +51,7 @@ const keyRingProviders: Provider[] = [KeyRingRepository, KeyMaterialService, Key
 const relayProviders: Provider[] = [RelayCheckpointStore, KeyLifecycleRelay];
 const schedulerProviders: Provider[] = [KeyRingIndex, LifecycleScheduler];
 const revealProviders: Provider[] = [RevealKeyService];
+const leakProviders: Provider[] = [KeyFingerprintIndex, ReportLeakService];
 
 /** Ports bound to the adapters the Infrastructure chose for this process. */
 const infrastructureProviders = (infra: Infrastructure): Provider[] => [
@@ -61,6 +68,8 @@ const infrastructureProviders = (infra: Infrastructure): Provider[] => [
   { provide: SCHEDULER_LOGGER, useFactory: () => infra.logger('key-registry').child({ component: 'scheduler' }) },
   { provide: SCHEDULER_OPTIONS, useValue: { tickMs: infra.config.schedulerTickMs } },
   { provide: REVEAL_LOGGER, useFactory: () => infra.logger('key-registry') },
+  { provide: SECRET_SCANNING_LOGGER, useFactory: () => infra.logger('key-registry').child({ component: 'secret-scanning' }) },
+  { provide: SCANNER_PUBLIC_KEYS, useFactory: () => new HttpScannerPublicKeys({ url: infra.config.secretScanningKeysUrl, clock: infra.clock }) },
   { provide: OTP_HASHER, useFactory: () => infra.keyMaterial().otpHasher },
   { provide: NOTIFICATION_BOX, useFactory: () => infra.keyMaterial().notificationBox },
   {
@@ -75,7 +84,7 @@ export class KeyRegistryModule {
     return {
       module: KeyRegistryModule,
       controllers: [...commandControllers, ...queryControllers],
-      providers: [...infrastructureProviders(infra), ...keyRingProviders, ...relayProviders, ...schedulerProviders, ...revealProviders],
+      providers: [...infrastructureProviders(infra), ...keyRingProviders, ...relayProviders, ...schedulerProviders, ...revealProviders, ...leakProviders],
     };
   }
 }

@@ -2,6 +2,7 @@ import { createHttpApp, Infrastructure, RunningService } from '@keywarden/platfo
 import { KeyRegistryModule } from './key-registry.module';
 import { REVEAL_STATUS_BY_CODE } from './commands/reveal-key/reveal.errors';
 import { REGISTRY_STATUS_BY_CODE } from './key-ring/key-ring.http';
+import { SECRET_SCANNING_STATUS_BY_CODE } from './commands/report-leak/secret-scanning.errors';
 import { mountConsole } from './console/console.assets';
 import { ConsoleSignInCodes } from './console/console-sign-in-codes';
 
@@ -13,7 +14,7 @@ export type KeyRegistryOptions = Readonly<{
 export async function startKeyRegistry(infra: Infrastructure, options: KeyRegistryOptions = {}): Promise<RunningService> {
   const app = await createHttpApp(KeyRegistryModule.forRoot(infra), {
     logger: infra.logger('key-registry'),
-    statusByCode: { ...REGISTRY_STATUS_BY_CODE, ...REVEAL_STATUS_BY_CODE },
+    statusByCode: { ...REGISTRY_STATUS_BY_CODE, ...REVEAL_STATUS_BY_CODE, ...SECRET_SCANNING_STATUS_BY_CODE },
     requestIdHeaderFor: infra.requestIdHeaderFor,
     service: 'key-registry',
     readiness: () => infra.readinessChecks(),

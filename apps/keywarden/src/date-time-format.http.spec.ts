@@ -127,6 +127,8 @@ describe('date-times in every JSON response follow the organisation’s isoUtcTi
     seen('GET /v1/orgs/:orgId/keys', await registry.get(`/v1/orgs/${org}/keys`).set(auth), 200);
     seen('DELETE /v1/orgs/:orgId/keys/:keyId', await registry.delete(`/v1/orgs/${org}/keys/${keyId}`).set(auth), 204);
     seen('GET /.well-known/jwks.json', await registry.get('/.well-known/jwks.json'), 200);
+    // Signed reports are walked in test/e2e/secret-scanning.e2e-spec.ts; an unsigned one is refused here.
+    seen('POST /v1/secret-scanning/github', await registry.post('/v1/secret-scanning/github').send([{ token: 'kw_x', type: 't', url: 'u', source: 's' }]), 401);
     const audit = seen('GET /v1/orgs/:orgId/audit', await registry.get(`/v1/orgs/${org}/audit`).query({ at: harness.clock.now().toISOString() }).set(auth), 200).body;
     expect(audit.stateAt).toHaveLength(1);
     // Error bodies are JSON responses too: none may carry a date-time in another format.

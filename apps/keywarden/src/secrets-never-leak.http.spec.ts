@@ -4,6 +4,7 @@ import { deadLetterTopic, Topics } from '@keywarden/contracts';
 import { InProcessMessageBus } from '@keywarden/messaging';
 import { codeIn, waitForMailFile } from '../../../test/support/eml-mailbox';
 import { decodeJwtPayload, EmbeddedHarness } from '../../../test/support/embedded-harness';
+import { match, ScannerKeysServer } from '../../../test/support/scanner-keys-server';
 import { eventBlobs, expectNoSecretIn, logBlobs, messageBlobs, SecretSet, TextBlob } from '../../../test/support/secret-scan';
 import { waitFor } from '../../../test/support/wait-for';
 import { startEdgeValidator } from '../../edge-validator/src/edge-validator.service';
@@ -26,11 +27,13 @@ describe('no secret leaks from the all-in-one (embedded, LOG_LEVEL=trace)', () =
   let settings: ReturnType<typeof request>;
   let edge: ReturnType<typeof request>;
   const secrets = new SecretSet();
+  const scanner = new ScannerKeysServer();
   /** Response bodies to scan, each named by its call. */
   const bodies: TextBlob[] = [];
 
   beforeAll(async () => {
     demo = await startDemoUpstream(new ManualClock('2026-03-01T10:00:00.000Z'));
+    await scanner.start();
     harness = new EmbeddedHarness({
       start: '2026-03-01T10:00:00.000Z',
       env: {
@@ -41,6 +44,7 @@ describe('no secret leaks from the all-in-one (embedded, LOG_LEVEL=trace)', () =
         PROJECTION_HEALTH_PORT: '0',
         NOTIFIER_HEALTH_PORT: '0',
         EDGE_UPSTREAM_URL: demo.url,
+        SECRET_SCANNING_KEYS_URL: scanner.url,
       },
     });
     // The order of apps/keywarden/src/main.ts: consumers before the registry.
@@ -53,6 +57,7 @@ describe('no secret leaks from the all-in-one (embedded, LOG_LEVEL=trace)', () =
   afterAll(async () => {
     await harness?.stop();
     await demo?.close();
+    await scanner.stop();
   });
 
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -158,11 +163,25 @@ describe('no secret leaks from the all-in-one (embedded, LOG_LEVEL=trace)', () =
     const rotCode = await reveal(rotOrg, rotToken, rotated.keyId, 'rotated');
     await call('reveal rotated', registry.post(`/v1/orgs/${rotOrg}/keys/${rotated.keyId}/reveal`).set(as(rotToken)).send(rotCode), 200, true);
 
+    // Secret-scanning reports of a third organisation's key: wrongly signed, as a Secret, again as the bare key, unknown.
+    const leakOrg = 'leak-scanned';
+    const leakToken = await harness.token(leakOrg);
+    const leaked = (await call('issue to leak', registry.post(`/v1/orgs/${leakOrg}/keys`).set(as(leakToken)).send({}), 201, true)).body;
+    const leakedKey = String(decodeJwtPayload(leaked.secret).client_secret);
+    const signedReport = scanner.signed([match(leaked.secret)]);
+    const scan = () => registry.post('/v1/secret-scanning/github');
+    await call('scan wrongly signed', scan().set(signedReport.headers).send(signedReport.body.replace('content', 'commit')), 401);
+    await call('scan unsigned', scan().set('content-type', 'application/json').send(signedReport.body), 401);
+    await call('scan Secret', scan().set(signedReport.headers).send(signedReport.body), 200);
+    const again = scanner.signed([match(leakedKey, 'https://npmjs.com/package/leaky', 'keywarden_api_key'), match(`${h}.${p}.${'A'.repeat(86)}`)]);
+    await call('scan key again, and a tampered Secret', scan().set(again.headers).send(again.body), 200);
+    await waitForMailFile(harness.dataDir, (m) => m.header('x-keywarden-org') === leakOrg && / found published: /.test(m.subject), 20_000);
+
     // Every reveal code that reached a mailbox, and the key material as it is on disk now.
     await secrets.addCodesFromMailFiles(harness.dataDir);
     secrets.addLocalKeyMaterial(harness.dataDir);
-    expect(secrets.count('secret')).toBe(6); // five keys, one of them also revealed
-    expect(secrets.count('api-key')).toBe(5);
+    expect(secrets.count('secret')).toBe(7); // six keys, one of them also revealed
+    expect(secrets.count('api-key')).toBe(6);
     expect(secrets.count('otp-code')).toBe(3);
     expect([...secrets.kinds()].sort()).toEqual(['api-key', 'kek', 'otp-code', 'pepper', 'secret', 'signing-key-d']);
 

@@ -78,6 +78,7 @@ describe('settings HTTP API', () => {
         expiryNoticeDays: 30,
         notificationEmails: [],
         mediaMaxBase64Bytes: 10 * 1024 * 1024,
+        leakedKeyAction: 'revoke',
       });
     });
   });

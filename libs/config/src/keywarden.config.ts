@@ -39,6 +39,8 @@ export type KeywardenConfig = Readonly<{
   /** How often the lifecycle scheduler checks for due rotations, notices and expiries; 0 = never (tests tick it). */
   schedulerTickMs: number;
   edgeUpstreamUrl: string | null;
+  /** Where the public keys that sign GitHub's secret-scanning reports are fetched (docs/secret-scanning.md). */
+  secretScanningKeysUrl: string;
   /** The edge gateway's timeouts, caches and switches (edge.config.ts). */
   edge: EdgeConfig;
   /** The admin console at /console (console.config.ts). */
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     },
     schedulerTickMs: integer(env, 'SCHEDULER_TICK_MS', 60_000, 0, 24 * 60 * 60 * 1000),
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
+    secretScanningKeysUrl: url(env, 'SECRET_SCANNING_KEYS_URL', ['https:', 'http:']) ?? GITHUB_SECRET_SCANNING_KEYS_URL,
     edge: loadEdgeConfig(env, (variable, problem) => new ConfigError(variable, problem)),
     console: loadConsoleConfig(env, (variable, problem) => new ConfigError(variable, problem)),
     registryUrl: url(env, 'REGISTRY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${ports.registry}`,
@@ -189,6 +192,9 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
     devClockSpeed,
   };
 }
+
+/** GitHub's endpoint listing the ECDSA keys its secret-scanning partner reports are signed with. */
+export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
 
 const MAX_DEV_CLOCK_SPEED = 100_000;
 

@@ -36,6 +36,16 @@ export const EXPIRY_CAUSES = ['validity', 'grace'] as const;
 export type IssueReason = (typeof ISSUE_REASONS)[number];
 export type RevokeKind = (typeof REVOKE_KINDS)[number];
 export type ExpiryCause = (typeof EXPIRY_CAUSES)[number];
+/** The secret scanners whose reports the registry takes. */
+export const LEAK_SCANNERS = ['github'] as const;
+export type LeakScanner = (typeof LEAK_SCANNERS)[number];
+/** What the registry did about a reported leak: the organisation's leakedKeyAction, or nothing for a key already stopped. */
+export const LEAK_RESPONSES = ['revoked', 'notified', 'already-stopped'] as const;
+export type LeakResponse = (typeof LEAK_RESPONSES)[number];
+
+/** The actor of a revoke a secret scanner's report caused. */
+export const SCANNER_ACTOR_PREFIX = 'keywarden:secret-scanning:';
+export const scannerActor = (scanner: LeakScanner): Actor => ({ sub: `${SCANNER_ACTOR_PREFIX}${scanner}`, email: null });
 
 const eventData = <T extends TObject['properties']>(properties: T) => Type.Object(properties, { additionalProperties: false });
 
@@ -81,6 +91,24 @@ export const KEY_RING_EVENT_SCHEMAS = {
   KeyDeleted: eventData({ orgId: Id, keyId: Id, deletedAt: Instant, actor: ActorSchema }),
   KeyExpired: eventData({ orgId: Id, keyId: Id, expiredAt: Instant, cause: StringEnum(EXPIRY_CAUSES) }),
   KeyRevealed: eventData({ orgId: Id, keyId: Id, revealedAt: Instant, revealRequestId: Id, actor: ActorSchema }),
+  /**
+   * A secret scanner reported the key published (a bare key, or a Secret carrying it). Holds where
+   * it was found and the key's fingerprint, never the key or the token it was found in.
+   */
+  KeyLeaked: eventData({
+    orgId: Id,
+    keyId: Id,
+    fingerprint: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    leakedAt: Instant,
+    scanner: StringEnum(LEAK_SCANNERS),
+    /** Where the scanner found it (e.g. the commit's URL); the scanner's own text, bounded. */
+    url: Type.String({ maxLength: 2048 }),
+    /** The scanner's kind of place (`content`, `commit`, `npm`, ...). */
+    source: Type.String({ maxLength: 100 }),
+    response: StringEnum(LEAK_RESPONSES),
+    /** The replacement issued with the revoke; null when none was. */
+    replacedBy: NullableString(),
+  }),
   /** The scheduler's record that the advance notice for a key's end is due (sent by the notifier). */
   ExpiryNoticeIssued: eventData({
     orgId: Id,
@@ -110,6 +138,7 @@ export type KeyDeleted = KeyRingEventOf<'KeyDeleted'>;
 export type KeyExpired = KeyRingEventOf<'KeyExpired'>;
 export type KeyRevealed = KeyRingEventOf<'KeyRevealed'>;
 export type ExpiryNoticeIssued = KeyRingEventOf<'ExpiryNoticeIssued'>;
+export type KeyLeaked = KeyRingEventOf<'KeyLeaked'>;
 
 export type KeyRingEvent =
   | KeyIssued
@@ -118,7 +147,8 @@ export type KeyRingEvent =
   | KeyDeleted
   | KeyExpired
   | KeyRevealed
-  | ExpiryNoticeIssued;
+  | ExpiryNoticeIssued
+  | KeyLeaked;
 
 export const KEY_RING_EVENT_TYPES: readonly KeyRingEventType[] = [
   'KeyIssued',
@@ -128,6 +158,7 @@ export const KEY_RING_EVENT_TYPES: readonly KeyRingEventType[] = [
   'KeyExpired',
   'KeyRevealed',
   'ExpiryNoticeIssued',
+  'KeyLeaked',
 ];
 
 /** Schema version of every key-ring event payload; consumers upcast older ones at the boundary. */

@@ -1,8 +1,8 @@
 import { envelopeToHeaders, MessageHeaders } from './envelope';
 import { Type } from '@sinclair/typebox';
 import { ActorSchema } from './key-ring.events';
-import { Id, Instant, StaticReadonly } from './schema';
-import { DEFAULT_SETTINGS, type OrgSettings } from './settings';
+import { Id, Instant, StaticReadonly, StringEnum } from './schema';
+import { DEFAULT_SETTINGS, LEAKED_KEY_ACTIONS, type OrgSettings } from './settings';
 import { isReservedRequestIdHeader, MAX_MEDIA_MAX_BASE64_BYTES, SETTINGS_FIELDS, SETTINGS_LIMITS, settingsProblems, SettingsPatch } from './settings.rules';
 import { settingsStream } from './streams';
 import { Topics } from './topics';
@@ -66,6 +66,7 @@ const fieldSchemas = {
     maxItems: SETTINGS_LIMITS.notificationEmails.maxItems,
   }),
   mediaMaxBase64Bytes: Type.Integer({ minimum: 1, maximum: MAX_MEDIA_MAX_BASE64_BYTES }),
+  leakedKeyAction: StringEnum(LEAKED_KEY_ACTIONS),
 };
 
 /**
@@ -89,7 +90,9 @@ const validateSettingsChanged = ajv.compile(SettingsChangedSchema);
 
 // Fields a newer producer adds are tolerated (and dropped) so that an older consumer keeps
 // following the topic instead of dead-lettering every organisation's settings.
-const validateOrgSettings = ajv.compile(Type.Object(fieldSchemas, { additionalProperties: true }));
+// A field added later is optional on the topic: an organisation's message published before it
+// existed reads as that field's default.
+const validateOrgSettings = ajv.compile(Type.Object({ ...fieldSchemas, leakedKeyAction: Type.Optional(fieldSchemas.leakedKeyAction) }, { additionalProperties: true }));
 
 /** Validates a settings event read from the store and returns it typed; throws ContractViolation. */
 export function parseSettingsEvent(type: string, data: unknown): SettingsEvent {
@@ -119,7 +122,7 @@ function upcastReservedRequestIdHeader(data: SettingsChanged['data']): SettingsC
 export function parseOrgSettings(data: unknown): OrgSettings {
   if (!validateOrgSettings(data)) throw new ContractViolation(ORG_SETTINGS_MESSAGE_TYPE, describeErrors(validateOrgSettings.errors));
   const value = data as unknown as Record<string, unknown>;
-  const known = Object.fromEntries(SETTINGS_FIELDS.map((field) => [field, value[field]]));
+  const known = Object.fromEntries(SETTINGS_FIELDS.map((field) => [field, value[field] ?? DEFAULT_SETTINGS[field]]));
   const problems = settingsProblems(known);
   if (problems.length) throw new ContractViolation(ORG_SETTINGS_MESSAGE_TYPE, problems);
   return known as unknown as OrgSettings;

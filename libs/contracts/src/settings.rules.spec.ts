@@ -60,3 +60,11 @@ describe('the requestIdHeader rule', () => {
     expect(settingsProblems({ requestIdHeader: 'X-Trace-Id' })).toEqual([]);
   });
 });
+
+describe('leakedKeyAction', () => {
+  it('takes "revoke" or "notify" and refuses anything else', () => {
+    expect(settingsProblems({ leakedKeyAction: 'revoke' })).toEqual([]);
+    expect(settingsProblems({ leakedKeyAction: 'notify' })).toEqual([]);
+    expect(settingsProblems({ leakedKeyAction: 'delete' })).toEqual(['leakedKeyAction must be "revoke" or "notify" (got "delete")']);
+  });
+});

@@ -1,5 +1,5 @@
 import { canonicalHeaderName, IDENTITY_HEADER_PREFIX, reservedHeaderReason } from './http-headers';
-import type { OrgSettings } from './settings';
+import { LEAKED_KEY_ACTIONS, type OrgSettings } from './settings';
 
 /**
  * The rules every organisation setting obeys (API.md "settings"), in one place: the settings
@@ -27,6 +27,7 @@ export const SETTINGS_FIELDS = [
   'expiryNoticeDays',
   'notificationEmails',
   'mediaMaxBase64Bytes',
+  'leakedKeyAction',
 ] as const satisfies ReadonlyArray<keyof OrgSettings>;
 
 export type SettingsField = (typeof SETTINGS_FIELDS)[number];
@@ -105,6 +106,9 @@ export function settingsProblems(patch: Readonly<Record<string, unknown>>): stri
     if (problem) problems.push(problem);
   }
   if (has('notificationEmails')) problems.push(...emailProblems(patch.notificationEmails));
+  if (has('leakedKeyAction') && !(LEAKED_KEY_ACTIONS as readonly unknown[]).includes(patch.leakedKeyAction)) {
+    problems.push(`leakedKeyAction must be ${LEAKED_KEY_ACTIONS.map((a) => JSON.stringify(a)).join(' or ')} (got ${JSON.stringify(patch.leakedKeyAction)?.slice(0, 40)})`);
+  }
   return problems;
 }
 

@@ -7,7 +7,12 @@ export type OrgSettings = Readonly<{
   expiryNoticeDays: number;
   notificationEmails: readonly string[];
   mediaMaxBase64Bytes: number;
+  /** What a secret scanner's report of a published key does: revoke it at once (and replace it), or only tell the organisation. */
+  leakedKeyAction: LeakedKeyAction;
 }>;
+
+export const LEAKED_KEY_ACTIONS = ['revoke', 'notify'] as const;
+export type LeakedKeyAction = (typeof LEAKED_KEY_ACTIONS)[number];
 
 /** 10 MiB of Base64 unless a CS representative raised it for the organisation. */
 export const PLATFORM_DEFAULT_MEDIA_MAX_BASE64_BYTES = 10 * 1024 * 1024;
@@ -20,6 +25,7 @@ export const DEFAULT_SETTINGS: OrgSettings = {
   expiryNoticeDays: 30,
   notificationEmails: [],
   mediaMaxBase64Bytes: PLATFORM_DEFAULT_MEDIA_MAX_BASE64_BYTES,
+  leakedKeyAction: 'revoke',
 };
 
 /** How a service learns an organisation's settings: defaults until the settings service says otherwise. */

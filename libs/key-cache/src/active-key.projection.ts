@@ -25,6 +25,8 @@ export function projectKeyEvent(current: CachedKey | null, event: KeyRingEvent):
       return { kind: 'remove', keyId: event.data.keyId };
     case 'KeyRevealed':
     case 'ExpiryNoticeIssued':
+    // The revoke a leak causes is its own KeyRevoked/KeyExpired: the report alone changes nothing here.
+    case 'KeyLeaked':
       return { kind: 'none' };
     default: {
       const unknownEvent: never = event;

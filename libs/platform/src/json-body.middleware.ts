@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import getRawBody from 'raw-body';
+import type { RawBodyRequest } from '@nestjs/common';
 import { RequestRefusedException } from '@keywarden/observability';
 
 export type JsonBodyLimits = Readonly<{
@@ -115,6 +116,8 @@ export function jsonBodyMiddleware(limits: JsonBodyLimits = JSON_BODY_LIMITS) {
         } catch {
           return next(new RequestRefusedException(400, 'MALFORMED_JSON', 'the body is not valid UTF-8'));
         }
+        // Kept for the routes that check a signature over the exact bytes sent (secret scanning).
+        (req as RawBodyRequest<Request>).rawBody = buffer;
         try {
           req.body = parseJsonBody(text, limits);
         } catch (error) {

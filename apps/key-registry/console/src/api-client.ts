@@ -61,6 +61,8 @@ export type Key = {
   replacedBy: string | null;
   /** When the key stops being accepted: the earlier of its expiry and its grace end; null = never. */
   acceptUntil: string | null;
+  /** A secret scanner's report of the key published; null while none came. */
+  leak: { at: string; url: string; source: string; scanner: string } | null;
 };
 
 export type Settings = {
@@ -71,4 +73,5 @@ export type Settings = {
   expiryNoticeDays: number;
   notificationEmails: string[];
   mediaMaxBase64Bytes: number;
+  leakedKeyAction: 'revoke' | 'notify';
 };

@@ -168,6 +168,7 @@ const FIELDS: readonly FieldSetting[] = [
   field('expiryNoticeDays', 'notice-days', 'notice-days-form', wholeNumber),
   field('notificationEmails', 'notification-emails', 'notification-emails-form', (text) => text.split(/[\s,;]+/).filter(Boolean), (s) => s.notificationEmails.join('\n')),
   { ...field('mediaMaxBase64Bytes', 'media-limit', 'media-form', wholeNumber), error: 'media-error', saved: 'media-saved' },
+  field('leakedKeyAction', 'leaked-key-action', 'leaked-key-action-form', (text) => text),
 ];
 
 async function loadSettings(): Promise<void> {
@@ -288,7 +289,15 @@ function renderKeys(): void {
     return h(
       'tr',
       { 'data-key-id': key.keyId, 'data-status': key.status },
-      h('th', { scope: 'row' }, h('code', { text: label }), key.status === 'active' ? h('span', { class: 'badge', text: 'Current' }) : null),
+      h(
+        'th',
+        { scope: 'row' },
+        h('code', { text: label }),
+        key.status === 'active' ? h('span', { class: 'badge', text: 'Current' }) : null,
+        key.leak ? h('span', { class: 'badge leaked', text: 'Leaked' }) : null,
+        // Where the scanner found it, as text: the URL is the scanner's, never rendered as a link.
+        key.leak ? h('span', { class: 'leak' }, 'Found published ', when(key.leak.at), ` at ${key.leak.url || '(no URL given)'}`) : null,
+      ),
       h('td', {}, h('span', { class: `status ${key.status}`, text: STATUS_TEXT[key.status] })),
       h('td', { class: 'expiration' }, ...expirationCell(key)),
       h('td', {}, when(key.graceEndsAt)),

@@ -83,6 +83,19 @@ export const CONSOLE_HTML = `<!doctype html>
         <p id="notification-emails-help" class="help">Who receives the key emails (expiry notices, rotations, revocations): one address per line, up to 50. Empty: the admins who acted on the keys.</p>
         <p id="notification-emails-error" class="error" role="alert"></p>
       </form>
+      <form id="leaked-key-action-form" class="setting" novalidate>
+        <label for="leaked-key-action">Leaked keys</label>
+        <div class="row">
+          <select id="leaked-key-action" aria-describedby="leaked-key-action-help leaked-key-action-error">
+            <option value="revoke">Revoke at once and issue the replacement</option>
+            <option value="notify">Only notify</option>
+          </select>
+          <button type="submit">Save</button>
+          <span id="leaked-key-action-saved" class="saved" role="status"></span>
+        </div>
+        <p id="leaked-key-action-help" class="help">When GitHub secret scanning finds one of your keys published (a public repository, a package), Keywarden revokes it with no grace period and issues its replacement, or only emails the notification addresses. Either way they are told where it was found.</p>
+        <p id="leaked-key-action-error" class="error" role="alert"></p>
+      </form>
     </details>
     <details open class="card" id="media">
       <summary><h2>Media</h2></summary>
@@ -151,6 +164,8 @@ table { width:100%; border-collapse:collapse; }
 th, td { text-align:left; padding:8px 6px; border-bottom:1px solid var(--line); font-size:14px; white-space:nowrap; } thead th { color:var(--muted); font-weight:600; }
 td.actions { white-space:nowrap; } td.empty { color:var(--muted); } .was { display:block; color:var(--muted); font-size:12px; }
 .badge { margin-left:6px; font-size:12px; background:#e6edff; color:var(--brand); padding:1px 7px; border-radius:10px; }
+.badge.leaked { background:var(--badbg); color:var(--bad); }
+.leak { display:block; font-size:12px; color:var(--bad); overflow-wrap:anywhere; }
 .status { padding:2px 8px; border-radius:10px; font-size:13px; } .status.active { background:var(--okbg); color:var(--ok); } .status.revoked { background:#fff4db; color:var(--warn); } .status.expired { background:#eceff3; color:var(--muted); }
 .help { color:var(--muted); font-size:13px; margin:4px 0; } .error { color:var(--bad); margin:4px 0; } .error:empty, .help:empty { display:none; } .saved { color:var(--ok); font-size:13px; }
 .warning { background:#fff4db; border-left:4px solid #f0b429; padding:8px 12px; }

@@ -1,4 +1,4 @@
-import type { Actor, EncryptedKeyMaterial } from '@keywarden/contracts';
+import type { Actor, EncryptedKeyMaterial, LeakedKeyAction, LeakScanner } from '@keywarden/contracts';
 import { Validity } from './validity';
 
 // Commands: time, ids and key material arrive on the command, so decide stays pure.
@@ -41,6 +41,16 @@ export type IssueExpiryNotice = Readonly<{
   metadata: CommandMetadata;
 }>;
 
+export type RecordLeak = Readonly<{
+  type: 'RecordLeak';
+  /**
+   * A secret scanner's report of the key published at `url`. action: the organisation's
+   * leakedKeyAction. newKey/newKeyValidity: the replacement, recorded only when the decision revokes.
+   */
+  data: { keyId: string; scanner: LeakScanner; url: string; source: string; action: LeakedKeyAction; newKey: NewKeyMaterial; newKeyValidity: Validity };
+  metadata: CommandMetadata;
+}>;
+
 export type KeyRingCommand =
   | IssueKey
   | RevokeKey
@@ -49,4 +59,5 @@ export type KeyRingCommand =
   | RecordReveal
   | ExpireKey
   | RotateKeyOnSchedule
-  | IssueExpiryNotice;
+  | IssueExpiryNotice
+  | RecordLeak;

@@ -12,7 +12,7 @@ import {
   visibleKeys,
 } from './key-ring.decider';
 import { KeyRingError } from './key-ring.errors';
-import { admin, day, DAY0, issue, meta, newKey, ORG, revoke, year } from './testing/key-ring.fixtures';
+import { admin, day, DAY0, issue, leak, meta, newKey, ORG, revoke, year } from './testing/key-ring.fixtures';
 import { parseGrace, parseValidity } from './validity';
 
 const given = DeciderSpecification.for({ decide, fold: (events: readonly KeyRingEvent[]) => fold(events) }, KeyRingError);
@@ -100,6 +100,50 @@ describe('key ring decider', () => {
 
     it('refuses an expired key', () =>
       given(history(issue('key_a', DAY0, { kind: 'days', days: 10 }))).when(revoke('key_a', 'key_b', 30, day(11))).thenRefuses('KEY_EXPIRED'));
+  });
+
+  describe('leak reported by a secret scanner', () => {
+    it('under "revoke" revokes an active key with grace 0, replaces it, and records the leak last', () =>
+      given(history(issue('key_a'))).when(leak('key_a', 'key_b', 'revoke', day(3))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyIssued', 'KeyRevoked', 'KeyExpired', 'KeyLeaked']);
+        expect(events[0]).toMatchObject({ data: { keyId: 'key_b', replaces: 'key_a', reason: 'manual-rotation' } });
+        expect(events[1]).toMatchObject({ data: { keyId: 'key_a', graceEndsAt: day(3), kind: 'manual', actor: { sub: 'keywarden:secret-scanning:github' } } });
+        expect(events[3]).toMatchObject({
+          data: { keyId: 'key_a', leakedAt: day(3), url: 'https://github.com/o/r/blob/abc/config.env', source: 'content', response: 'revoked', replacedBy: 'key_b' },
+        });
+        const ring = fold(events, fold(history(issue('key_a'))));
+        expect(statusAt(ring.keys[0], day(3))).toBe('expired');
+        expect(statusAt(ring.keys[1], day(3))).toBe('active');
+        expect(ring.keys[0].leak).toMatchObject({ at: day(3), source: 'content' });
+      }));
+
+    it('under "notify" records the leak only: the key stays active', () =>
+      given(history(issue('key_a'))).when(leak('key_a', 'key_b', 'notify', day(3))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyLeaked']);
+        expect(events[0]).toMatchObject({ data: { response: 'notified', replacedBy: null } });
+      }));
+
+    it('records nothing for a second report of the same key', () =>
+      given(history(issue('key_a'), leak('key_a', 'key_b', 'notify', day(3)))).when(leak('key_a', 'key_c', 'revoke', day(4))).then((events) =>
+        expect(events).toEqual([]),
+      ));
+
+    it('cuts short the grace of a key already revoked, whose replacement exists', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b', 30, day(1)))).when(leak('key_a', 'key_c', 'revoke', day(2))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyExpired', 'KeyLeaked']);
+        expect(events[1]).toMatchObject({ data: { response: 'revoked', replacedBy: 'key_b' } });
+      }));
+
+    it('records an expired key as already stopped, issuing nothing', () =>
+      given(history(issue('key_a', DAY0, { kind: 'days', days: 10 }))).when(leak('key_a', 'key_b', 'revoke', day(20))).then((events) => {
+        expect(events.map((e) => e.type)).toEqual(['KeyLeaked']);
+        expect(events[0]).toMatchObject({ data: { response: 'already-stopped' } });
+      }));
+
+    it('refuses a deleted key as unknown', () =>
+      given(history(issue('key_a'), revoke('key_a', 'key_b', 0, day(1)), { type: 'DeleteKey', data: { keyId: 'key_a' }, metadata: meta(day(1)) })).when(
+        leak('key_a', 'key_c', 'revoke', day(2)),
+      ).thenRefuses('KEY_NOT_FOUND'));
   });
 
   describe('remove expiration ("never expire")', () => {

@@ -1,4 +1,4 @@
-import type { Actor, ExpiryCause, IssueReason, KeyExpired, KeyIssued, KeyRevoked, KeyRingEvent, RevokeKind } from '@keywarden/contracts';
+import type { Actor, ExpiryCause, IssueReason, KeyExpired, KeyIssued, KeyLeaked, KeyRevoked, KeyRingEvent, LeakResponse, RevokeKind } from '@keywarden/contracts';
 import {
   CommandMetadata,
   DeleteKey,
@@ -7,6 +7,7 @@ import {
   IssueKey,
   KeyRingCommand,
   NewKeyMaterial,
+  RecordLeak,
   RecordReveal,
   RemoveExpiration,
   RevokeKey,
@@ -40,6 +41,8 @@ export function decide(command: KeyRingCommand, ring: KeyRing): KeyRingEvent[] {
       return rotateKeyOnSchedule(command, ring);
     case 'IssueExpiryNotice':
       return issueExpiryNotice(command, ring);
+    case 'RecordLeak':
+      return recordLeak(command, ring);
     default: {
       const unknownCommand: never = command;
       return unknownCommand;
@@ -173,6 +176,34 @@ export function issueExpiryNotice({ data, metadata }: IssueExpiryNotice, ring: K
         ...(data.lastUsedAt !== undefined ? { lastUsedAt: data.lastUsedAt } : {}),
       },
     },
+  ];
+}
+
+/**
+ * A secret scanner found the key published. The first report is recorded; a repeated one records
+ * nothing. Under `revoke` an active key is revoked with grace 0 and replaced, exactly as an admin's
+ * breach revoke; a key already revoked has its grace cut short (its replacement exists). KeyLeaked
+ * comes last, so a reader of it already knows the replacement.
+ */
+export function recordLeak({ data, metadata }: RecordLeak, ring: KeyRing): KeyRingEvent[] {
+  const { keyId, scanner, url, source, action, newKey, newKeyValidity } = data;
+  const { now, actor } = metadata;
+  const key = requireKey(ring, keyId);
+  if (key.leak !== null) return [];
+  const leaked = (response: LeakResponse, replacedBy: string | null): KeyLeaked => ({
+    type: 'KeyLeaked',
+    data: { orgId: key.orgId, keyId, fingerprint: key.fingerprint, leakedAt: now, scanner, url, source, response, replacedBy },
+  });
+  const status = statusAt(key, now);
+  if (status === 'expired') return [leaked('already-stopped', key.replacedBy)];
+  if (action === 'notify') return [leaked('notified', key.replacedBy)];
+  if (status === 'revoked') return [expired(key, now, 'grace'), leaked('revoked', key.replacedBy)];
+  requireNewKeyId(ring, newKey.keyId);
+  return [
+    issued({ orgId: key.orgId, newKey, validity: newKeyValidity, reason: 'manual-rotation', replaces: keyId, metadata }),
+    revoked({ key, at: now, graceEndsAt: now, kind: 'manual', reason: `published: reported by ${scanner} secret scanning`, replacedBy: newKey.keyId, actor }),
+    expired(key, now, 'grace'),
+    leaked('revoked', newKey.keyId),
   ];
 }
 

@@ -1,5 +1,5 @@
 import { DAY_MS } from '@keywarden/clock';
-import type { Actor, EncryptedKeyMaterial, IssueReason, KeyIssued, KeyRingEvent, RevokeKind } from '@keywarden/contracts';
+import type { Actor, EncryptedKeyMaterial, IssueReason, KeyIssued, KeyRingEvent, LeakScanner, RevokeKind } from '@keywarden/contracts';
 
 // State: a pure fold of the ring's events, and the questions asked of it.
 
@@ -20,6 +20,8 @@ type IssuedKey = {
   /** The acceptUntil instant the last expiry notice was issued for: a notice is due once per end. */
   noticedFor: string | null;
   deleted: boolean;
+  /** The first report of the key published by a secret scanner; null while none came. */
+  leak: Readonly<{ at: string; url: string; source: string; scanner: LeakScanner }> | null;
 };
 
 /** Never revoked: accepted until its expiry, no grace, no successor. */
@@ -91,6 +93,7 @@ const issuedEntry = (d: KeyIssued['data']): KeyEntry => ({
   expiredAt: null,
   noticedFor: null,
   deleted: false,
+  leak: null,
 });
 
 /** What an event does to the existing key it names (the same entry when it changes nothing). */
@@ -108,6 +111,10 @@ function evolveKey(k: KeyEntry, event: KeyRingEvent): KeyEntry {
       return { ...k, expiredAt: event.data.expiredAt };
     case 'ExpiryNoticeIssued':
       return { ...k, noticedFor: event.data.acceptUntil };
+    case 'KeyLeaked': {
+      const d = event.data;
+      return { ...k, leak: { at: d.leakedAt, url: d.url, source: d.source, scanner: d.scanner } };
+    }
     case 'KeyIssued':
     case 'KeyRevealed':
       return k;

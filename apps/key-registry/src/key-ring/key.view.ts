@@ -15,6 +15,8 @@ export type KeyView = Readonly<{
   replacedBy: string | null;
   /** When the key stops being accepted (earliest of expiry and grace end); null = never. */
   acceptUntil: string | null;
+  /** A secret scanner's first report of the key published (when, where, by whom); null while none came. */
+  leak: Readonly<{ at: string; url: string; source: string; scanner: string }> | null;
 }>;
 
 export function toKeyView(key: KeyEntry, now: string, style: DateTimeStyle, lastUsedAt: string | null): KeyView {
@@ -30,5 +32,6 @@ export function toKeyView(key: KeyEntry, now: string, style: DateTimeStyle, last
     lastUsedAt: formatNullableInstant(lastUsedAt, style),
     replacedBy: key.replacedBy,
     acceptUntil: formatNullableInstant(acceptUntil(key), style),
+    leak: key.leak && { ...key.leak, at: formatInstant(key.leak.at, style) },
   };
 }

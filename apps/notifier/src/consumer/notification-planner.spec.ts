@@ -100,6 +100,38 @@ describe('notification planner', () => {
     expect(mail.html).toContain('2027-01-01T00:00:00Z');
   });
 
+  it('writes one mail for a leak the scanner revoked, on the KeyLeaked: where it was found, what was done, the replacement', () => {
+    const github: Actor = { sub: 'keywarden:secret-scanning:github', email: null };
+    const at = '2026-03-01T00:00:00.000Z';
+    const replacement = { ...issued('key_b', 'kw_…bbbb', at, '2027-03-01T00:00:00.000Z', github, 'key_a') };
+    const leakRevoke: KeyRingEvent = {
+      type: 'KeyRevoked',
+      data: { orgId: 'acme', keyId: 'key_a', revokedAt: at, graceEndsAt: at, kind: 'manual', reason: 'published', replacedBy: 'key_b', actor: github },
+    };
+    const leaked: KeyRingEvent = {
+      type: 'KeyLeaked',
+      data: { orgId: 'acme', keyId: 'key_a', fingerprint: '0'.repeat(64), leakedAt: at, scanner: 'github', url: 'https://github.com/o/r/blob/1/.env', source: 'content', response: 'revoked', replacedBy: 'key_b' },
+    };
+    expect(plan([first, replacement])).toBe('KeyIssued is not notified');
+    expect(plan([first, replacement, leakRevoke])).toBe('KeyRevoked is not notified');
+    const mail = plan([first, replacement, leakRevoke, leaked]) as PlannedMail;
+    expect(mail.to).toEqual(['alice@acme.test']);
+    expect(mail.subject).toBe('API key kw_…aaaa found published: revoked');
+    expect(mail.text).toContain('https://github.com/o/r/blob/1/.env');
+    expect(mail.text).toContain('kw_…bbbb');
+    expect(mail.text).toContain('revoked at once');
+  });
+
+  it('says the key still works and how to revoke it when the organisation only wants to be told', () => {
+    const leaked: KeyRingEvent = {
+      type: 'KeyLeaked',
+      data: { orgId: 'acme', keyId: 'key_a', fingerprint: '0'.repeat(64), leakedAt: '2026-03-01T00:00:00.000Z', scanner: 'github', url: 'https://x.test/a', source: 'npm', response: 'notified', replacedBy: null },
+    };
+    const mail = plan([first, leaked]) as PlannedMail;
+    expect(mail.subject).toBe('API key kw_…aaaa found published: action needed');
+    expect(mail.text).toContain('still works');
+  });
+
   it('skips a ring nobody with an address acted on', () => {
     expect(plan([issued('key_a', 'kw_…aaaa', '2026-01-01T00:00:00.000Z', null, { sub: 'svc', email: null })])).toMatch(/no recipient/);
   });

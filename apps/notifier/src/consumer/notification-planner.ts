@@ -1,9 +1,10 @@
-import { dateTimeStyleOf, KeyRingEvent, OrgSettings } from '@keywarden/contracts';
+import { Actor, dateTimeStyleOf, KeyRingEvent, OrgSettings, SCANNER_ACTOR_PREFIX } from '@keywarden/contracts';
 import { RenderedMail } from '../messages/mail-body';
 import {
   expirationRemovedMail,
   expiryNoticeMail,
   keyIssuedMail,
+  keyLeakedMail,
   keyRevokedMail,
   keyRotatedMail,
 } from '../messages/notification-messages';
@@ -18,11 +19,16 @@ export type Plan = Readonly<{ kind: 'send'; mail: PlannedMail }> | Readonly<{ ki
  * mail, on the KeyRevoked, which knows both keys. KeyExpired, KeyDeleted and KeyRevealed are
  * records for the audit, not news (the revoke or notice already said when the key stops).
  */
+const isScannerActor = (actor: Actor): boolean => actor.sub.startsWith(SCANNER_ACTOR_PREFIX);
+
 export function isNotified(event: KeyRingEvent): boolean {
   switch (event.type) {
     case 'KeyIssued':
       return event.data.replaces === null;
     case 'KeyRevoked':
+      // A revoke a secret scanner's report caused is told by the KeyLeaked that follows it: one mail.
+      return !isScannerActor(event.data.actor);
+    case 'KeyLeaked':
     case 'ExpirationRemoved':
     case 'ExpiryNoticeIssued':
       return true;
@@ -95,6 +101,24 @@ function render(event: KeyRingEvent, ring: RingContext, settings: OrgSettings): 
           lastUsedAt: event.data.lastUsedAt,
           replacementHint: replacement?.hint ?? null,
           replacementExpiresAt: replacement?.expiresAt ?? null,
+        },
+        style,
+      );
+    }
+    case 'KeyLeaked': {
+      const d = event.data;
+      const replacement = d.replacedBy ? ring.keys.get(d.replacedBy) ?? null : null;
+      return keyLeakedMail(
+        {
+          orgId,
+          hint: key.hint,
+          leakedAt: d.leakedAt,
+          scanner: d.scanner,
+          url: d.url,
+          source: d.source,
+          response: d.response,
+          newHint: replacement?.hint ?? null,
+          newExpiresAt: replacement?.expiresAt ?? null,
         },
         style,
       );

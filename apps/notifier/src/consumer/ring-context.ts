@@ -49,6 +49,7 @@ export function ringContextOf(events: readonly KeyRingEvent[]): RingContext {
       case 'KeyExpired':
       case 'KeyRevealed':
       case 'ExpiryNoticeIssued':
+      case 'KeyLeaked':
         break;
       default: {
         const unknown: never = event;

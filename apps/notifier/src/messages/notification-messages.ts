@@ -196,3 +196,41 @@ export function expirationRemovedMail(input: ExpirationRemovedMail, style: DateT
     footer(input.orgId),
   );
 }
+
+export type KeyLeakedMail = Readonly<{
+  orgId: string;
+  hint: string;
+  leakedAt: string;
+  scanner: string;
+  url: string;
+  source: string;
+  response: 'revoked' | 'notified' | 'already-stopped';
+  /** The replacement's hint and expiry, when one exists (issued by the revoke, or earlier). */
+  newHint: string | null;
+  newExpiresAt: string | null;
+}>;
+
+const SCANNER_NAMES: Readonly<Record<string, string>> = { github: 'GitHub secret scanning' };
+
+export function keyLeakedMail(input: KeyLeakedMail, style: DateTimeStyle): RenderedMail {
+  const scanner = SCANNER_NAMES[input.scanner] ?? input.scanner;
+  const blocks: Block[] = [
+    warning(`API key ${input.hint} of organisation ${input.orgId} was found published by ${scanner} at ${at(input.leakedAt, style)}. Anyone who saw it could call the API as your organisation.`),
+    facts(['Key', input.hint], ['Found at', input.url || '(not given)'], ['Kind of place', input.source], ['Reported', at(input.leakedAt, style)]),
+  ];
+  const replacement = input.newHint ? `${input.newHint} (${expiryText(input.newExpiresAt, style)})` : null;
+  if (input.response === 'revoked') {
+    blocks.push(paragraph(`What Keywarden did: ${input.hint} was revoked at once, without a grace period: calls made with it are refused.${replacement ? ` Its replacement is ${replacement}.` : ''}`));
+    if (input.newHint) blocks.push(paragraph(`What to do: put ${input.newHint} in every system that calls the API now. ${WHERE_TO_COPY}`));
+  } else if (input.response === 'notified') {
+    blocks.push(
+      paragraph(
+        `What Keywarden did: nothing yet, as your organisation's setting asks (leaked keys: notify only). ${input.hint} still works. What to do: revoke it with grace 0 days (Settings > API > API Keys: Revoke); the replacement is issued at once.`,
+      ),
+    );
+  } else {
+    blocks.push(paragraph(`What Keywarden did: nothing was needed: ${input.hint} had already stopped working.`));
+  }
+  blocks.push(paragraph('Then remove the key from where it was published, and check your API usage for calls you do not recognise.'));
+  return renderMail(`API key ${input.hint} found published: ${input.response === 'notified' ? 'action needed' : 'revoked'}`, blocks, footer(input.orgId));
+}

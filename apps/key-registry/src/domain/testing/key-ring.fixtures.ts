@@ -31,3 +31,9 @@ export const revoke = (keyId: string, replacement: string, graceDays = 30, now =
   data: { keyId, graceDays, reason: null, newKey: newKey(replacement), newKeyValidity: year },
   metadata: meta(now),
 });
+
+export const leak = (keyId: string, replacement: string, action: 'revoke' | 'notify' = 'revoke', now = DAY0): KeyRingCommand => ({
+  type: 'RecordLeak',
+  data: { keyId, scanner: 'github', url: 'https://github.com/o/r/blob/abc/config.env', source: 'content', action, newKey: newKey(replacement), newKeyValidity: year },
+  metadata: { now, actor: { sub: 'keywarden:secret-scanning:github', email: null } },
+});

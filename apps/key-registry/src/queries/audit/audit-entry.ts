@@ -43,6 +43,10 @@ function detailsOf(event: KeyRingEvent, hint: string | null, style: DateTimeStyl
         ...(d.lastUsedAt !== undefined ? { lastUsedAt: tn(d.lastUsedAt) } : {}),
       };
     }
+    case 'KeyLeaked': {
+      const d = event.data;
+      return { hint, leakedAt: t(d.leakedAt), scanner: d.scanner, url: d.url, source: d.source, response: d.response, replacedBy: d.replacedBy };
+    }
     default: {
       const unknownEvent: never = event;
       return unknownEvent;

@@ -1,4 +1,4 @@
-import { Actor, KEY_RING_STREAM_PREFIX, KeyRingEvent, keyRingStream, orgIdOfStream, parseKeyRingEvent, SCHEDULER_ACTOR } from '@keywarden/contracts';
+import { Actor, KEY_RING_STREAM_PREFIX, KeyRingEvent, keyRingStream, orgIdOfStream, parseKeyRingEvent, SCHEDULER_ACTOR, scannerActor } from '@keywarden/contracts';
 import type { EventStore, ReplayedEvent, ReplayProgress } from '@keywarden/event-store';
 import { KeyRing, KeyRingFold } from '../../domain/key-ring.decider';
 
@@ -65,6 +65,8 @@ export function occurredAt(event: KeyRingEvent): string {
       return event.data.revealedAt;
     case 'ExpiryNoticeIssued':
       return event.data.noticedAt;
+    case 'KeyLeaked':
+      return event.data.leakedAt;
     default: {
       const unknownEvent: never = event;
       return unknownEvent;
@@ -73,7 +75,10 @@ export function occurredAt(event: KeyRingEvent): string {
 }
 
 /** Who took the decision: events the scheduler records on its own carry no actor. */
-export const actorOfEvent = (event: KeyRingEvent): Actor => ('actor' in event.data ? event.data.actor : SCHEDULER_ACTOR);
+export const actorOfEvent = (event: KeyRingEvent): Actor => {
+  if (event.type === 'KeyLeaked') return scannerActor(event.data.scanner);
+  return 'actor' in event.data ? event.data.actor : SCHEDULER_ACTOR;
+};
 
 type OrgReplay = {
   /** key id → hint: every line names its key readably, not only the KeyIssued. */

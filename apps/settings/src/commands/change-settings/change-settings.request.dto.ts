@@ -1,4 +1,5 @@
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsString, ValidateIf } from 'class-validator';
+import type { LeakedKeyAction } from '@keywarden/contracts';
 import { SETTINGS_LIMITS } from '@keywarden/contracts';
 
 /** Types only checked here, null refused; the ranges and rules are the domain's (settingsProblems). */
@@ -38,4 +39,9 @@ export class ChangeSettingsRequestDto {
   @Given()
   @IsInt()
   mediaMaxBase64Bytes?: number;
+
+  /** "revoke" or "notify"; the value is checked by the domain (settingsProblems). */
+  @Given()
+  @IsString()
+  leakedKeyAction?: LeakedKeyAction;
 }
