@@ -3,11 +3,9 @@
 // handler as its body. Running the MessageBus contract on it checks that the transport keeps the port's
 // semantics (commit after the handler, retry in place, poison to the dead-letter topic).
 import { Controller, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ConsumerHandle, ConsumerOptions, IncomingMessage, MessageBus } from '../message-bus.port';
-import { MessageBusTransport } from '../transport/message-bus.transport';
-import { RethrowRpcExceptionFilter } from '../transport/rethrow-rpc-exception.filter';
+import { startBusMicroservice } from '../transport/message-bus.transport';
 
 function consumerModule({ topics, groupId, fromBeginning, handler }: ConsumerOptions) {
   @Controller()
@@ -30,15 +28,7 @@ export function messageBusThroughTransport(bus: MessageBus): MessageBus {
     consumerLag: () => bus.consumerLag(),
     close: () => bus.close(),
     async subscribe(options: ConsumerOptions): Promise<ConsumerHandle> {
-      const app = await NestFactory.createMicroservice(consumerModule(options), { strategy: new MessageBusTransport(bus), logger: false });
-      app.useGlobalFilters(new RethrowRpcExceptionFilter());
-      await app.init();
-      try {
-        await app.listen();
-      } catch (error) {
-        await app.close();
-        throw error;
-      }
+      const app = await startBusMicroservice(consumerModule(options), bus, false);
       return { stop: () => app.close() };
     },
   };

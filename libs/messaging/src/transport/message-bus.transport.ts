@@ -1,9 +1,12 @@
+import { INestMicroservice, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { CE_HEADERS } from '@keywarden/contracts';
 import { runWithRequestContext } from '@keywarden/observability';
 import { ConsumerHandle, IncomingMessage, MessageBus } from '../message-bus.port';
 import { MessageBusContext } from './message-bus.context';
+import { RethrowRpcExceptionFilter } from './rethrow-rpc-exception.filter';
 
 /** The extras of `@EventPattern(topic, { groupId, fromBeginning })`: which group consumes the topic, from where. */
 export type BusEventPatternExtras = Readonly<{ groupId: string; fromBeginning?: boolean }>;
@@ -78,4 +81,22 @@ export class MessageBusTransport extends Server implements CustomTransportStrate
     }
     return [...groups.values()];
   }
+}
+
+/**
+ * The microservice of a module whose controllers consume the bus, with the rethrowing RPC filter. `init()`
+ * runs the bootstrap hooks (work that must finish before consuming, such as a cache rebuild), then
+ * `listen()` joins the groups.
+ */
+export async function startBusMicroservice(module: Parameters<typeof NestFactory.createMicroservice>[0], bus: MessageBus, logger: LoggerService | false): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice(module, { strategy: new MessageBusTransport(bus), logger });
+  app.useGlobalFilters(new RethrowRpcExceptionFilter());
+  try {
+    await app.init();
+    await app.listen();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
 }
