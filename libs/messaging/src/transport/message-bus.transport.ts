@@ -11,6 +11,14 @@ import { RethrowRpcExceptionFilter } from './rethrow-rpc-exception.filter';
 /** The extras of `@EventPattern(topic, { groupId, fromBeginning })`: which group consumes the topic, from where. */
 export type BusEventPatternExtras = Readonly<{ groupId: string; fromBeginning?: boolean }>;
 
+export type MessageBusTransportOptions = Readonly<{
+  /**
+   * Group ids chosen at start (configuration, tests) for the names the decorators declare: a handler
+   * declared with `{ groupId: 'notifier' }` joins `groupIds.notifier` when given. @default {}
+   */
+  groupIds?: Readonly<Record<string, string>>;
+}>;
+
 /**
  * A Nest microservice transport over the `MessageBus` port, so a handler declared with
  * `@EventPattern(topic, { groupId, fromBeginning })` runs the same on Kafka and on the in-process bus.
@@ -21,7 +29,10 @@ export type BusEventPatternExtras = Readonly<{ groupId: string; fromBeginning?: 
 export class MessageBusTransport extends Server implements CustomTransportStrategy {
   private readonly handles: ConsumerHandle[] = [];
 
-  constructor(private readonly bus: MessageBus) {
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly options: MessageBusTransportOptions = {},
+  ) {
     super();
   }
 
@@ -74,8 +85,9 @@ export class MessageBusTransport extends Server implements CustomTransportStrate
         throw new Error(`@EventPattern('${topic}') needs { groupId } in its extras to be consumed from the message bus`);
       }
       const fromBeginning = extras.fromBeginning ?? false;
-      const key = JSON.stringify([extras.groupId, fromBeginning]);
-      const group = groups.get(key) ?? { groupId: extras.groupId, fromBeginning, topics: [] };
+      const groupId = this.options.groupIds?.[extras.groupId] ?? extras.groupId;
+      const key = JSON.stringify([groupId, fromBeginning]);
+      const group = groups.get(key) ?? { groupId, fromBeginning, topics: [] };
       group.topics.push(topic);
       groups.set(key, group);
     }
@@ -88,8 +100,13 @@ export class MessageBusTransport extends Server implements CustomTransportStrate
  * runs the bootstrap hooks (work that must finish before consuming, such as a cache rebuild), then
  * `listen()` joins the groups.
  */
-export async function startBusMicroservice(module: Parameters<typeof NestFactory.createMicroservice>[0], bus: MessageBus, logger: LoggerService | false): Promise<INestMicroservice> {
-  const app = await NestFactory.createMicroservice(module, { strategy: new MessageBusTransport(bus), logger });
+export async function startBusMicroservice(
+  module: Parameters<typeof NestFactory.createMicroservice>[0],
+  bus: MessageBus,
+  logger: LoggerService | false,
+  options: MessageBusTransportOptions = {},
+): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice(module, { strategy: new MessageBusTransport(bus, options), logger });
   app.useGlobalFilters(new RethrowRpcExceptionFilter());
   try {
     await app.init();
