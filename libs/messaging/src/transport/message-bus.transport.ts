@@ -1,4 +1,4 @@
-import { INestMicroservice, LoggerService } from '@nestjs/common';
+import { INestApplication, INestMicroservice, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -14,9 +14,10 @@ export type BusEventPatternExtras = Readonly<{ groupId: string; fromBeginning?: 
 export type MessageBusTransportOptions = Readonly<{
   /**
    * Group ids chosen at start (configuration, tests) for the names the decorators declare: a handler
-   * declared with `{ groupId: 'notifier' }` joins `groupIds.notifier` when given. @default {}
+   * declared with `{ groupId: 'notifier' }` joins `groupIds.notifier` when given. A function is asked
+   * when the transport listens (after the bootstrap hooks, which may decide it). @default {}
    */
-  groupIds?: Readonly<Record<string, string>>;
+  groupIds?: Readonly<Record<string, string | (() => string)>>;
 }>;
 
 /**
@@ -85,7 +86,8 @@ export class MessageBusTransport extends Server implements CustomTransportStrate
         throw new Error(`@EventPattern('${topic}') needs { groupId } in its extras to be consumed from the message bus`);
       }
       const fromBeginning = extras.fromBeginning ?? false;
-      const groupId = this.options.groupIds?.[extras.groupId] ?? extras.groupId;
+      const bound = this.options.groupIds?.[extras.groupId];
+      const groupId = (typeof bound === 'function' ? bound() : bound) ?? extras.groupId;
       const key = JSON.stringify([groupId, fromBeginning]);
       const group = groups.get(key) ?? { groupId, fromBeginning, topics: [] };
       group.topics.push(topic);
@@ -116,4 +118,14 @@ export async function startBusMicroservice(
     throw error;
   }
   return app;
+}
+
+/**
+ * Adds the bus consumers of an HTTP app's controllers, with the rethrowing RPC filter (not the HTTP
+ * app's filters). They consume once `app.startAllMicroservices()` resolves: call it after `app.init()`.
+ */
+export function connectBusConsumers(app: INestApplication, bus: MessageBus, options: MessageBusTransportOptions = {}): INestMicroservice {
+  const consumers = app.connectMicroservice({ strategy: new MessageBusTransport(bus, options) }, { inheritAppConfig: false });
+  consumers.useGlobalFilters(new RethrowRpcExceptionFilter());
+  return consumers;
 }
