@@ -7,12 +7,11 @@ import { EDGE_LOGGER } from './edge.tokens';
 import { EdgeHttpServer } from './proxy/edge-http.server';
 import { UpstreamProxy } from './proxy/upstream-proxy';
 import { UsageRecorder } from './usage/usage-recorder';
-import { InvalidationConsumer } from './validation/invalidation.consumer';
 
 /**
- * Starts and stops the edge's parts in order: invalidations are followed before the first request
- * is taken (an entry read after that point cannot miss its eviction), and on shutdown in-flight
- * requests drain before the last usage flush.
+ * Starts and stops the edge's parts in order: invalidations are followed (the bus transport listens)
+ * before `listen()` takes the first request (an entry read after that point cannot miss its
+ * eviction), and on shutdown in-flight requests drain before the last usage flush.
  */
 @Injectable()
 export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,7 +19,6 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    private readonly invalidations: InvalidationConsumer,
     private readonly usage: UsageRecorder,
     private readonly server: EdgeHttpServer,
     private readonly proxy: UpstreamProxy,
@@ -35,15 +33,22 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics([{ topic: Topics.keyUsage }, { topic: Topics.cacheInvalidations }]);
-    await this.invalidations.start();
     this.usage.start();
+  }
+
+  /** Takes requests: called once the invalidations are followed. */
+  async listen(invalidationGroup: string): Promise<void> {
     this.listeningOn = await this.server.listen(this.config.ports.edge, '0.0.0.0');
-    this.logger.info({ upstream: this.config.edgeUpstreamUrl, invalidationGroup: this.invalidations.groupId }, 'edge gateway listening');
+    this.logger.info({ upstream: this.config.edgeUpstreamUrl, invalidationGroup }, 'edge gateway listening');
+  }
+
+  /** Lets in-flight requests drain: called before the transport stops following invalidations. */
+  async closeServer(): Promise<void> {
+    await this.server.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.server.close();
-    await this.invalidations.stop();
     await this.usage.stop();
     this.proxy.close();
   }

@@ -86,11 +86,6 @@ const gatewayProviders: Provider[] = [
     useFactory: (bus: MessageBus, clock: Clock, logger: Logger, config: KeywardenConfig) => new UsageRecorder(bus, clock, logger, config.edge.usageFlushMs),
   },
   {
-    provide: InvalidationConsumer,
-    inject: [MESSAGE_BUS, SecretValidator, EDGE_LOGGER],
-    useFactory: (bus: MessageBus, validator: SecretValidator, logger: Logger) => new InvalidationConsumer(bus, validator, logger),
-  },
-  {
     provide: UpstreamProxy,
     inject: [KEYWARDEN_CONFIG],
     useFactory: (config: KeywardenConfig) =>
@@ -126,6 +121,7 @@ export class EdgeValidatorModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     return {
       module: EdgeValidatorModule,
+      controllers: [InvalidationConsumer],
       providers: [...infrastructureProviders(infra), ...gatewayProviders],
     };
   }

@@ -11,13 +11,13 @@ export class KeyCacheProjectionModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     return {
       module: KeyCacheProjectionModule,
+      controllers: [KeyCacheConsumer],
       providers: [
         { provide: MESSAGE_BUS, useFactory: () => infra.messageBus() },
         { provide: ACTIVE_KEY_CACHE, useFactory: () => infra.activeKeyCache() },
         { provide: EVENT_STORE, useFactory: () => infra.eventStore() },
         { provide: CLOCK, useValue: infra.clock },
         { provide: PROJECTION_LOGGER, useFactory: () => infra.logger('key-cache-projection') },
-        KeyCacheConsumer,
       ],
     };
   }

@@ -1,12 +1,12 @@
-import { NestFactory } from '@nestjs/core';
+import { startBusMicroservice } from '@keywarden/messaging';
 import { NestPinoLogger } from '@keywarden/observability';
 import { Infrastructure, RunningService, withHealthListener } from '@keywarden/platform';
 import { KeyCacheProjectionModule } from './key-cache-projection.module';
 
 export async function startKeyCacheProjection(infra: Infrastructure): Promise<RunningService> {
-  const app = await NestFactory.createApplicationContext(KeyCacheProjectionModule.forRoot(infra), {
-    logger: new NestPinoLogger(infra.logger('key-cache-projection')),
-  });
-  await app.init();
+  const logger = infra.logger('key-cache-projection');
+  // The cache rebuild runs in the bootstrap hook, so before the transport joins the group.
+  const app = await startBusMicroservice(KeyCacheProjectionModule.forRoot(infra), infra.messageBus(), new NestPinoLogger(logger));
+  logger.info('key-cache projection consuming the lifecycle topic');
   return withHealthListener(infra, { name: 'key-cache-projection', close: () => app.close() }, infra.config.healthPorts.projection);
 }

@@ -23,7 +23,7 @@ import { KEY_FINGERPRINTER, KEY_MATERIAL_VAULT, KeyMaterialService, SECRET_MINTE
 import { KeyIssuer } from './key-ring/key-issuer.service';
 import { KeyRingRepository } from './key-ring/key-ring.repository';
 import { KeyTablePresenter } from './key-ring/key-table.presenter';
-import { KeyUsageProjection } from './key-ring/key-usage.adapter';
+import { KeyUsageConsumer, KeyUsageProjection } from './key-ring/key-usage.adapter';
 import { KEY_USAGE_READER } from './key-ring/key-usage.port';
 import { AuditHttpController } from './queries/audit/audit.http.controller';
 import { JwksHttpController, SIGNING_KEY_RING } from './queries/jwks/jwks.http.controller';
@@ -83,7 +83,7 @@ export class KeyRegistryModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     return {
       module: KeyRegistryModule,
-      controllers: [...commandControllers, ...queryControllers],
+      controllers: [...commandControllers, ...queryControllers, KeyUsageConsumer],
       providers: [...infrastructureProviders(infra), ...keyRingProviders, ...relayProviders, ...schedulerProviders, ...revealProviders, ...leakProviders],
     };
   }

@@ -14,6 +14,7 @@ import { startKeyCacheProjection } from '../../key-cache-projection/src/key-cach
 import { startKeyRegistry } from '../../key-registry/src/key-registry.service';
 import { startSettings } from '../../settings/src/settings.service';
 import { startNotifier } from './notifier.service';
+import { readTopics as readTopicsOnBus } from '../../../test/support/topic-reader';
 
 // The notifier and the reveal flow on the production adapters: a real Kafka broker and Redis (from the
 // Jest global setup) and a real SMTP server started here. The services run in this process, over HTTP,
@@ -30,9 +31,7 @@ const codeIn = (text: string): string => /^ {4}(\d{6})$/m.exec(text)?.[1] ?? '';
 async function readTopics(bus: MessageBus, topics: string[]): Promise<{ messages: IncomingMessage[]; stop: () => Promise<void> }> {
   const all = [...topics, ...topics.map(deadLetterTopic)];
   await bus.ensureTopics(topics.map((topic) => ({ topic })));
-  const messages: IncomingMessage[] = [];
-  const handle = await bus.subscribe({ groupId: `reader-${randomUUID()}`, topics: all, fromBeginning: true, handler: async (m) => void messages.push(m) });
-  return { messages, stop: () => handle.stop() };
+  return readTopicsOnBus(bus, { topics: all, fromBeginning: true });
 }
 
 describe('notifier and reveal on real Kafka, Redis and SMTP', () => {

@@ -45,15 +45,20 @@ const infrastructureProviders = (infra: Infrastructure, options: ResolvedNotifie
 @Module({})
 export class NotifierModule {
   static forRoot(infra: Infrastructure, options: NotifierOptions = {}): DynamicModule {
-    const resolved: ResolvedNotifierOptions = {
-      ...options,
-      groupId: options.groupId ?? infra.config.notifier.groupId,
-      maxSendAttempts: options.maxSendAttempts ?? infra.config.notifier.maxSendAttempts,
-      retryForMs: options.retryForMs ?? infra.config.notifier.retryForMs,
-    };
+    const resolved = resolveNotifierOptions(infra, options);
     return {
       module: NotifierModule,
-      providers: [...infrastructureProviders(infra, resolved), NotificationConsumer],
+      controllers: [NotificationConsumer],
+      providers: infrastructureProviders(infra, resolved),
     };
   }
+}
+
+export function resolveNotifierOptions(infra: Infrastructure, options: NotifierOptions): ResolvedNotifierOptions {
+  return {
+    ...options,
+    groupId: options.groupId ?? infra.config.notifier.groupId,
+    maxSendAttempts: options.maxSendAttempts ?? infra.config.notifier.maxSendAttempts,
+    retryForMs: options.retryForMs ?? infra.config.notifier.retryForMs,
+  };
 }

@@ -13,6 +13,7 @@ import { Infrastructure, OrgSettingsChange, OrgSettingsTopicReader, RunningServi
 import { LogCapture } from '../../../test/support/log-capture';
 import { waitFor } from '../../../test/support/wait-for';
 import { startSettings } from './settings.service';
+import { readTopics } from '../../../test/support/topic-reader';
 
 const brokers = (): string[] => {
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: the Jest global setup starts Kafka for int tests');
@@ -149,16 +150,9 @@ describe('settings topic on a real Kafka broker', () => {
 
     const bus = new KafkaMessageBus({ brokers: brokers(), clientId: `settings-topic-raw-${randomUUID().slice(0, 8)}`, logger: silentMessagingLogger });
     buses.push(bus);
-    const values: string[] = [];
-    await bus.subscribe({
-      groupId: `settings-topic-raw-${randomUUID()}`,
-      topics: [Topics.settings],
-      fromBeginning: true,
-      handler: async (message) => {
-        if (message.key === org) values.push(message.value);
-      },
-    });
-    await waitFor(() => values.length >= 1, { timeoutMs: 20_000, description: `the settings message of ${org}` });
+    const reader = await readTopics(bus, { topics: [Topics.settings], fromBeginning: true, groupPrefix: 'settings-topic-raw', accept: (message) => message.key === org });
+    await waitFor(() => reader.messages.length >= 1, { timeoutMs: 20_000, description: `the settings message of ${org}` });
+    const values = reader.messages.map((message) => message.value);
     expect(JSON.parse(values[0])).toEqual({ ...DEFAULT_SETTINGS, defaultGraceDays: 3 });
   });
 });

@@ -8,6 +8,7 @@ import { InProcessMessageBus } from './in-process-message-bus.adapter';
 import { PoisonMessageError } from './message-bus.port';
 import { silentMessagingLogger } from './messaging-logger';
 import { collector, describeMessageBusContract, uniqueName } from './testing/message-bus.contract';
+import { messageBusThroughTransport } from './testing/message-bus-through-transport';
 
 const makeBus = () => new InProcessMessageBus({ retryBackoff: { initialDelayMs: 5, maxDelayMs: 20 }, logger: silentMessagingLogger });
 
@@ -20,6 +21,9 @@ const durableBus = (file: string, options: { retentionMs?: number } = {}) =>
 
 let durableFiles = 0;
 describeMessageBusContract('in-process, durable log', { makeBus: () => durableBus(`contract-${durableFiles++}.sqlite`) });
+describeMessageBusContract('in-process, durable log, through the Nest transport', {
+  makeBus: () => messageBusThroughTransport(durableBus(`contract-${durableFiles++}.sqlite`)),
+});
 
 describe('InProcessMessageBus with a durable log, across a restart', () => {
   it('keeps the compacted topic: a reader that starts after the restart gets each key latest message', async () => {

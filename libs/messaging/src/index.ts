@@ -6,3 +6,4 @@ export * from './kafka-message-bus.adapter';
 export * from './namespaced-message-bus';
 export * from './kafka-readiness.probe';
 export * from './sqlite-message-log';
+export * from './transport';

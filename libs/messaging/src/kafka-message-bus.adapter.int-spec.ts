@@ -4,6 +4,7 @@ import { deadLetterTopic } from '@keywarden/contracts';
 import { decodeHeaders, KafkaMessageBus } from './kafka-message-bus.adapter';
 import { MessagingLogger } from './messaging-logger';
 import { describeMessageBusContract, uniqueName } from './testing/message-bus.contract';
+import { messageBusThroughTransport } from './testing/message-bus-through-transport';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 const logs: Array<{ level: string; message: string }> = [];
@@ -26,6 +27,7 @@ beforeAll(() => {
 });
 
 describeMessageBusContract('Kafka', { makeBus, testTimeoutMs: 30_000 });
+describeMessageBusContract('Kafka, through the Nest transport', { makeBus: async () => messageBusThroughTransport(await makeBus()), testTimeoutMs: 30_000 });
 
 describe('KafkaMessageBus', () => {
   const admin = new Kafka({ clientId: 'keywarden-messaging-int-admin', brokers, logLevel: logLevel.NOTHING }).admin();

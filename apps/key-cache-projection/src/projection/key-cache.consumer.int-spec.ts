@@ -6,6 +6,7 @@ import { DLQ_HEADERS, IncomingMessage, MessageBus } from '@keywarden/messaging';
 import { EmbeddedHarness } from '../../../../test/support/embedded-harness';
 import { waitFor } from '../../../../test/support/wait-for';
 import { startKeyCacheProjection } from '../key-cache-projection.service';
+import { readTopics } from '../../../../test/support/topic-reader';
 
 // The key-cache projection's real consumer on the real Kafka broker and Redis of the Jest global
 // setup, in this file's own namespace of topics, groups and Redis keys. Lifecycle messages are
@@ -25,7 +26,7 @@ describe('key-cache projection on Kafka and Redis', () => {
   let cache: ActiveKeyCache;
   let redis: Redis;
   let prefix: string;
-  const received: IncomingMessage[] = [];
+  let received: IncomingMessage[] = [];
   let stopReader: () => Promise<void>;
   let counter = 0;
   let org = '';
@@ -39,12 +40,8 @@ describe('key-cache projection on Kafka and Redis', () => {
     prefix = harness.infra.redisKeyPrefix;
     redis = new Redis(process.env.REDIS_URL);
     // What the edge consumes, and where poison goes: read with a group of this file's own.
-    const reader = await bus.subscribe({
-      groupId: `reader-${randomUUID()}`,
-      topics: [Topics.cacheInvalidations, deadLetterTopic(Topics.keyLifecycle)],
-      fromBeginning: true,
-      handler: async (message) => void received.push(message),
-    });
+    const reader = await readTopics(bus, { topics: [Topics.cacheInvalidations, deadLetterTopic(Topics.keyLifecycle)], fromBeginning: true });
+    received = reader.messages;
     stopReader = () => reader.stop();
   });
 

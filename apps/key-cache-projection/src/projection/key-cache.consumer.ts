@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import {
-  envelopeFromMessage,
+  Envelope,
   envelopeToHeaders,
   KEY_INVALIDATED_TYPE,
   KeyInvalidated,
@@ -11,8 +12,7 @@ import {
 import { CLOCK, Clock } from '@keywarden/clock';
 import { EVENT_STORE, EventStore } from '@keywarden/event-store';
 import { ACTIVE_KEY_CACHE, ActiveKeyCache, invalidates, projectKeyEvent, rebuildActiveKeyCache } from '@keywarden/key-cache';
-import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
-import { runWithRequestContext } from '@keywarden/observability';
+import { EnvelopePipe, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
 
 
 export const PROJECTION_LOGGER = Symbol('PROJECTION_LOGGER');
@@ -24,10 +24,8 @@ export const PROJECTION_GROUP_ID = 'keywarden-key-cache-projection';
  * after the write. Invalidations are published even for a stale (already applied) event: the
  * first delivery may have crashed between the write and the publish.
  */
-@Injectable()
-export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private consumer?: ConsumerHandle;
-
+@Controller()
+export class KeyCacheConsumer implements OnApplicationBootstrap {
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(ACTIVE_KEY_CACHE) private readonly cache: ActiveKeyCache,
@@ -44,56 +42,42 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
       const report = await rebuildActiveKeyCache(this.store, this.cache, this.clock.now());
       this.logger.info(report, 'active-key cache was empty: rebuilt from the event store');
     }
-    this.consumer = await this.bus.subscribe({
-      groupId: PROJECTION_GROUP_ID,
-      topics: [Topics.keyLifecycle],
-      fromBeginning: true,
-      handler: (message) => this.handle(message),
-    });
-    this.logger.info('key-cache projection consuming the lifecycle topic');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
-  }
-
-  async handle(message: IncomingMessage): Promise<void> {
-    const envelope = envelopeFromMessage(message.headers, message.key, message.value);
+  @EventPattern(Topics.keyLifecycle, { groupId: PROJECTION_GROUP_ID, fromBeginning: true })
+  async handle(@Payload(EnvelopePipe) envelope: Envelope): Promise<void> {
     if (envelope.streamRevision === undefined || !Number.isInteger(envelope.streamRevision)) {
       throw new PoisonMessageError('lifecycle message without a stream revision');
     }
     const event = parseKeyRingEvent(envelope.type, envelope.data);
     const revision = envelope.streamRevision;
-    const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: envelope.orgId };
-    await runWithRequestContext(context, async () => {
-      const current = await this.cache.findByKeyId(envelope.orgId, event.data.keyId);
-      const change = projectKeyEvent(current, event);
-      const outcome = await this.cache.applyRingChange(envelope.orgId, revision, change);
-      this.logger.info({ type: event.type, keyId: event.data.keyId, revision, outcome }, 'lifecycle event projected');
-      if (!invalidates(event)) return;
-      const invalidation: KeyInvalidated = {
-        orgId: envelope.orgId,
-        keyId: event.data.keyId,
-        fingerprint: current?.fingerprint ?? null,
-        cause: event.type,
-      };
-      await this.bus.publish([
-        {
-          topic: Topics.cacheInvalidations,
-          key: envelope.orgId,
-          value: JSON.stringify(invalidation),
-          headers: envelopeToHeaders({
-            id: `${envelope.id}:invalidation`,
-            type: KEY_INVALIDATED_TYPE,
-            source: 'keywarden/key-cache-projection',
-            schemaVersion: 1,
-            orgId: envelope.orgId,
-            time: envelope.time,
-            correlationId: envelope.correlationId,
-            causationId: envelope.id,
-          }),
-        },
-      ]);
-    });
+    const current = await this.cache.findByKeyId(envelope.orgId, event.data.keyId);
+    const change = projectKeyEvent(current, event);
+    const outcome = await this.cache.applyRingChange(envelope.orgId, revision, change);
+    this.logger.info({ type: event.type, keyId: event.data.keyId, revision, outcome }, 'lifecycle event projected');
+    if (!invalidates(event)) return;
+    const invalidation: KeyInvalidated = {
+      orgId: envelope.orgId,
+      keyId: event.data.keyId,
+      fingerprint: current?.fingerprint ?? null,
+      cause: event.type,
+    };
+    await this.bus.publish([
+      {
+        topic: Topics.cacheInvalidations,
+        key: envelope.orgId,
+        value: JSON.stringify(invalidation),
+        headers: envelopeToHeaders({
+          id: `${envelope.id}:invalidation`,
+          type: KEY_INVALIDATED_TYPE,
+          source: 'keywarden/key-cache-projection',
+          schemaVersion: 1,
+          orgId: envelope.orgId,
+          time: envelope.time,
+          correlationId: envelope.correlationId,
+          causationId: envelope.id,
+        }),
+      },
+    ]);
   }
 }

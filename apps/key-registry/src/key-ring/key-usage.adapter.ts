@@ -3,13 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { envelopeFromMessage, KEY_USAGE_REPORTED_TYPE, parseKeyUsageReported, Topics } from '@keywarden/contracts';
-import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
+import { Envelope, KEY_USAGE_REPORTED_TYPE, parseKeyUsageReported, Topics } from '@keywarden/contracts';
+import { EnvelopePipe, MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
 import { Infrastructure } from '@keywarden/platform';
-import { KeyUsageReader } from './key-usage.port';
+import { KEY_USAGE_READER, KeyUsageReader } from './key-usage.port';
+
+/** The usage topic's group when "last used" is shared in Redis. */
+export const KEY_USAGE_GROUP = 'keywarden-key-registry-usage';
 
 /** Where "last used" is kept: ISO instants at minute precision, only ever moved forward. */
 interface LastUsedStore {
@@ -101,7 +105,6 @@ class SqliteLastUsedStore implements LastUsedStore {
 export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstrap, OnApplicationShutdown {
   private store?: LastUsedStore;
   private local?: SqliteLastUsedStore;
-  private consumer?: ConsumerHandle;
   private readonly logger: Logger;
 
   constructor(
@@ -112,25 +115,21 @@ export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstra
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    let groupId = 'keywarden-key-registry-usage';
     if (this.infra.config.redisUrl !== null) {
       this.store = new RedisLastUsedStore(await this.infra.redis(), this.infra.redisKeyPrefix);
     } else {
       this.local = new SqliteLastUsedStore(join(this.infra.config.dataDir, 'key-usage.sqlite'));
       this.store = this.local;
-      groupId = this.local.groupId;
     }
     await this.bus.ensureTopics([{ topic: Topics.keyUsage }]);
-    this.consumer = await this.bus.subscribe({
-      groupId,
-      topics: [Topics.keyUsage],
-      fromBeginning: true,
-      handler: (message) => this.apply(message),
-    });
+  }
+
+  /** The group that consumes the usage topic: a local file's own, as its times start from nothing. Known after bootstrap. */
+  get groupId(): string {
+    return this.local?.groupId ?? KEY_USAGE_GROUP;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
     this.local?.close();
   }
 
@@ -145,13 +144,23 @@ export class KeyUsageProjection implements KeyUsageReader, OnApplicationBootstra
     }
   }
 
-  private async apply(message: IncomingMessage): Promise<void> {
-    const envelope = envelopeFromMessage(message.headers, message.key, message.value);
+  async apply(envelope: Envelope): Promise<void> {
     if (envelope.type !== KEY_USAGE_REPORTED_TYPE) return;
     const report = parseKeyUsageReported(envelope.data);
     await this.store!.advance(
       report.orgId,
       report.keys.map((k) => [k.keyId, new Date(k.lastUsedAt).toISOString()] as const),
     );
+  }
+}
+
+/** Feeds the usage topic to the projection; the group is bound at start to `KeyUsageProjection.groupId`. */
+@Controller()
+export class KeyUsageConsumer {
+  constructor(@Inject(KEY_USAGE_READER) private readonly projection: KeyUsageProjection) {}
+
+  @EventPattern(Topics.keyUsage, { groupId: KEY_USAGE_GROUP, fromBeginning: true })
+  async onUsageReported(@Payload(EnvelopePipe) envelope: Envelope): Promise<void> {
+    await this.projection.apply(envelope);
   }
 }

@@ -9,6 +9,7 @@ import { KafkaMessageBus, MessageBus, OutgoingMessage } from '@keywarden/messagi
 import { waitFor } from '../../../../test/support/wait-for';
 import { KeyLifecycleRelay } from './key-lifecycle.relay';
 import { RelayCheckpointStore } from './relay-checkpoint.store';
+import { readTopics } from '../../../../test/support/topic-reader';
 
 const brokers = (): string[] => {
   if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: the Jest global setup starts Kafka for int tests');
@@ -62,18 +63,14 @@ describe('key-lifecycle relay on a real Kafka broker', () => {
   });
 
   async function collect(orgId: string): Promise<{ revisions: number[]; stop(): Promise<void> }> {
-    const revisions: number[] = [];
     await bus.ensureTopics([{ topic: Topics.keyLifecycle }]);
-    const handle = await bus.subscribe({
-      groupId: `relay-test-${randomUUID()}`,
-      topics: [Topics.keyLifecycle],
-      handler: async (message) => {
-        if (message.key !== orgId) return;
-        const envelope = envelopeFromMessage(message.headers, message.key, message.value);
-        revisions.push(envelope.streamRevision!);
+    const reader = await readTopics(bus, { topics: [Topics.keyLifecycle], groupPrefix: 'relay-test', accept: (message) => message.key === orgId });
+    return {
+      get revisions(): number[] {
+        return reader.messages.map((message) => envelopeFromMessage(message.headers, message.key, message.value).streamRevision!);
       },
-    });
-    return { revisions, stop: () => handle.stop() };
+      stop: reader.stop,
+    };
   }
 
   async function append(orgId: string, count: number): Promise<void> {

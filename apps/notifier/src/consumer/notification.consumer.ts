@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Inject, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { CLOCK, Clock } from '@keywarden/clock';
 import {
   dateTimeStyleOf,
   Envelope,
-  envelopeFromMessage,
   keyRingStream,
   ORG_SETTINGS_READER,
   OrgSettingsReader,
@@ -17,8 +17,8 @@ import {
 } from '@keywarden/contracts';
 import { SealedBox, UnreadableSealedValueError } from '@keywarden/crypto';
 import { EVENT_STORE, EventStore } from '@keywarden/event-store';
-import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
-import { counter, runWithRequestContext } from '@keywarden/observability';
+import { EnvelopePipe, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
+import { counter } from '@keywarden/observability';
 import { SENT_LEDGER, SentLedger } from '../ledger/sent-ledger.port';
 import { MAIL_TRANSPORT, MailDeliveryError, MailTransport } from '../mail/mail-transport.port';
 import { revealCodeMail } from '../messages/notification-messages';
@@ -34,6 +34,9 @@ export type ResolvedNotifierOptions = NotifierOptions & Readonly<{ groupId: stri
 
 const DEFAULT_CLAIM_TTL_MS = 60_000;
 
+/** The group the handlers declare; it joins the configured `NotifierOptions.groupId` (see `startNotifier`). */
+export const NOTIFIER_GROUP = 'keywarden-notifier';
+
 /**
  * Turns lifecycle events and notification requests into email, each exactly once as far as the
  * notifier can tell: an event id is claimed before sending, recorded as sent right after the
@@ -45,10 +48,8 @@ const DEFAULT_CLAIM_TTL_MS = 60_000;
  * outage shorter than that loses no mail), then dead-lettered with the reason; a permanent one
  * (5xx) and a malformed message are dead-lettered at once.
  */
-@Injectable()
-export class NotificationConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private consumer?: ConsumerHandle;
-  /** Per event id: transient failures so far, and when the first one happened (by the Clock). */
+@Controller()
+export class NotificationConsumer implements OnApplicationBootstrap, OnApplicationShutdown {  /** Per event id: transient failures so far, and when the first one happened (by the Clock). */
   private readonly attempts = new Map<string, Readonly<{ count: number; firstAtMs: number }>>();
 
   constructor(
@@ -65,34 +66,31 @@ export class NotificationConsumer implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics([{ topic: Topics.keyLifecycle }, { topic: Topics.notifications }]);
-    // A new group starts at the end of the topics: a first start sends no backlog of stale notices
-    // and expired codes. Later starts resume from the committed offsets, so nothing is skipped.
-    this.consumer = await this.bus.subscribe({
-      groupId: this.options.groupId,
-      topics: [Topics.keyLifecycle, Topics.notifications],
-      fromBeginning: false,
-      handler: (message) => this.handle(message),
-    });
-    this.logger.info({ groupId: this.options.groupId }, 'notifier consuming the lifecycle and notification topics');
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
     await this.transport.close();
     await this.ledger.close();
   }
 
-  async handle(message: IncomingMessage): Promise<void> {
-    const envelope = envelopeFromMessage(message.headers, message.key, message.value);
-    const context = { requestId: envelope.correlationId ?? envelope.id, fromCaller: envelope.correlationId !== undefined, orgId: envelope.orgId };
-    await runWithRequestContext(context, async () => {
-      const plan = message.topic === Topics.notifications ? await this.planNotification(envelope) : await this.planLifecycle(envelope);
-      if (plan.kind === 'skip') {
-        this.logger.debug({ eventId: envelope.id, type: envelope.type, reason: plan.reason }, 'nothing to send');
-        return;
-      }
-      await this.deliver(envelope, plan.mail);
-    });
+  // A new group starts at the end of the topics: a first start sends no backlog of stale notices
+  // and expired codes. Later starts resume from the committed offsets, so nothing is skipped.
+  @EventPattern(Topics.keyLifecycle, { groupId: NOTIFIER_GROUP, fromBeginning: false })
+  async onLifecycleEvent(@Payload(EnvelopePipe) envelope: Envelope): Promise<void> {
+    await this.carryOut(envelope, await this.planLifecycle(envelope));
+  }
+
+  @EventPattern(Topics.notifications, { groupId: NOTIFIER_GROUP, fromBeginning: false })
+  async onNotificationRequest(@Payload(EnvelopePipe) envelope: Envelope): Promise<void> {
+    await this.carryOut(envelope, await this.planNotification(envelope));
+  }
+
+  private async carryOut(envelope: Envelope, plan: Plan): Promise<void> {
+    if (plan.kind === 'skip') {
+      this.logger.debug({ eventId: envelope.id, type: envelope.type, reason: plan.reason }, 'nothing to send');
+      return;
+    }
+    await this.deliver(envelope, plan.mail);
   }
 
   private async planLifecycle(envelope: Envelope): Promise<Plan> {
