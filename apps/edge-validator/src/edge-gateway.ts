@@ -8,6 +8,7 @@ import { EdgeHttpServer } from './proxy/edge-http.server';
 import { UpstreamProxy } from './proxy/upstream-proxy';
 import { UsageRecorder } from './usage/usage-recorder';
 import { InvalidationConsumer } from './validation/invalidation.consumer';
+import { KeyEndConsumer } from './validation/key-end.consumer';
 
 /**
  * Starts and stops the edge's parts in order: invalidations are followed before the first request
@@ -21,6 +22,7 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     private readonly invalidations: InvalidationConsumer,
+    private readonly keyEnds: KeyEndConsumer,
     private readonly usage: UsageRecorder,
     private readonly server: EdgeHttpServer,
     private readonly proxy: UpstreamProxy,
@@ -34,16 +36,18 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.bus.ensureTopics([{ topic: Topics.keyUsage }, { topic: Topics.cacheInvalidations }]);
+    await this.bus.ensureTopics([{ topic: Topics.keyUsage }, { topic: Topics.cacheInvalidations }, { topic: Topics.keyLifecycle }]);
     await this.invalidations.start();
+    await this.keyEnds.start();
     this.usage.start();
     this.listeningOn = await this.server.listen(this.config.ports.edge, '0.0.0.0');
-    this.logger.info({ upstream: this.config.edgeUpstreamUrl, invalidationGroup: this.invalidations.groupId }, 'edge gateway listening');
+    this.logger.info({ upstream: this.config.edgeUpstreamUrl, invalidationGroup: this.invalidations.groupId, keyEndGroup: this.keyEnds.groupId }, 'edge gateway listening');
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.server.close();
     await this.invalidations.stop();
+    await this.keyEnds.stop();
     await this.usage.stop();
     this.proxy.close();
   }

@@ -16,6 +16,8 @@ import { runWithRequestContext } from '@keywarden/observability';
 
 
 export const PROJECTION_LOGGER = Symbol('PROJECTION_LOGGER');
+/** How often (ms) the projection checks the cache's completeness marker. */
+export const PROJECTION_CACHE_CHECK_MS = Symbol('PROJECTION_CACHE_CHECK_MS');
 export const PROJECTION_GROUP_ID = 'keywarden-key-cache-projection';
 
 /**
@@ -27,6 +29,9 @@ export const PROJECTION_GROUP_ID = 'keywarden-key-cache-projection';
 @Injectable()
 export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private consumer?: ConsumerHandle;
+  private checkTimer?: NodeJS.Timeout;
+  private rebuilding?: Promise<void>;
+  private lastCheckWarnAtMs = -Infinity;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
@@ -34,16 +39,14 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
     @Inject(PROJECTION_LOGGER) private readonly logger: Logger,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PROJECTION_CACHE_CHECK_MS) private readonly cacheCheckMs: number,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics([{ topic: Topics.keyLifecycle }, { topic: Topics.cacheInvalidations }]);
-    // An empty cache (a fresh in-memory one, or a flushed Redis) is rebuilt from the store before
-    // consuming: the topic's committed offsets would otherwise never bring the old keys back.
-    if ((await this.cache.listOrgIds()).length === 0) {
-      const report = await rebuildActiveKeyCache(this.store, this.cache, this.clock.now());
-      this.logger.info(report, 'active-key cache was empty: rebuilt from the event store');
-    }
+    // A cache without the completeness marker (a fresh in-memory one, a flushed or restarted Redis)
+    // is rebuilt from the store before consuming: committed offsets would never bring old keys back.
+    await this.rebuildIfIncomplete();
     this.consumer = await this.bus.subscribe({
       groupId: PROJECTION_GROUP_ID,
       topics: [Topics.keyLifecycle],
@@ -51,9 +54,43 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
       handler: (message) => this.handle(message),
     });
     this.logger.info('key-cache projection consuming the lifecycle topic');
+    // Redis can lose everything while this process runs (FLUSHALL, a restart without persistence):
+    // the edge answers 503 until the marker is back, so the rebuild must not wait for a restart.
+    this.checkTimer = setInterval(() => void this.checkMarker(), this.cacheCheckMs);
+    this.checkTimer.unref();
+  }
+
+  /** Rebuilds the cache from the store when its marker is missing, then marks it complete. One at a time. */
+  rebuildIfIncomplete(): Promise<void> {
+    this.rebuilding ??= (async () => {
+      try {
+        if (await this.cache.isComplete()) return;
+        const startedAt = Date.now();
+        const report = await rebuildActiveKeyCache(this.store, this.cache, this.clock.now());
+        await this.cache.markComplete();
+        this.logger.warn({ ...report, tookMs: Date.now() - startedAt }, 'active-key cache had no completeness marker (empty or flushed): rebuilt from the event store');
+      } finally {
+        this.rebuilding = undefined;
+      }
+    })();
+    return this.rebuilding;
+  }
+
+  private async checkMarker(): Promise<void> {
+    try {
+      await this.rebuildIfIncomplete();
+    } catch (error) {
+      // Redis down: the next tick tries again; one warn line per 10 s is enough.
+      const nowMs = Date.now();
+      if (nowMs - this.lastCheckWarnAtMs < 10_000) return;
+      this.lastCheckWarnAtMs = nowMs;
+      this.logger.warn({ err: error }, 'active-key cache completeness check failed: retrying');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.checkTimer);
+    await this.rebuilding?.catch(() => undefined);
     await this.consumer?.stop();
   }
 
