@@ -10,7 +10,7 @@ import {
 } from '@keywarden/contracts';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { EVENT_STORE, EventStore } from '@keywarden/event-store';
-import { ACTIVE_KEY_CACHE, ActiveKeyCache, invalidates, projectKeyEvent, rebuildActiveKeyCache } from '@keywarden/key-cache';
+import { ACTIVE_KEY_CACHE, ActiveKeyCache, invalidates, projectKeyEvent, rebuildActiveKeyCache, reconcileOrgs } from '@keywarden/key-cache';
 import { ConsumerHandle, IncomingMessage, MESSAGE_BUS, MessageBus, PoisonMessageError } from '@keywarden/messaging';
 import { runWithRequestContext } from '@keywarden/observability';
 
@@ -31,6 +31,8 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
   private consumer?: ConsumerHandle;
   private checkTimer?: NodeJS.Timeout;
   private rebuilding?: Promise<void>;
+  /** Organisations this consumer wrote while a rebuild ran: its replay may have read them before. */
+  private writtenDuringRebuild?: Set<string>;
   private lastCheckWarnAtMs = -Infinity;
 
   constructor(
@@ -66,10 +68,15 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
       try {
         if (await this.cache.isComplete()) return;
         const startedAt = Date.now();
+        this.writtenDuringRebuild = new Set();
         const report = await rebuildActiveKeyCache(this.store, this.cache, this.clock.now());
+        // A live write newer than the replay's read makes the restore skip that organisation, leaving
+        // only what the live write put in an emptied cache: replay those from their streams.
+        await reconcileOrgs(this.store, this.cache, this.writtenDuringRebuild, this.clock.now());
         await this.cache.markComplete();
         this.logger.warn({ ...report, tookMs: Date.now() - startedAt }, 'active-key cache had no completeness marker (empty or flushed): rebuilt from the event store');
       } finally {
+        this.writtenDuringRebuild = undefined;
         this.rebuilding = undefined;
       }
     })();
@@ -106,6 +113,7 @@ export class KeyCacheConsumer implements OnApplicationBootstrap, OnApplicationSh
       const current = await this.cache.findByKeyId(envelope.orgId, event.data.keyId);
       const change = projectKeyEvent(current, event);
       const outcome = await this.cache.applyRingChange(envelope.orgId, revision, change);
+      this.writtenDuringRebuild?.add(envelope.orgId);
       this.logger.info({ type: event.type, keyId: event.data.keyId, revision, outcome }, 'lifecycle event projected');
       if (!invalidates(event)) return;
       const invalidation: KeyInvalidated = {
