@@ -13,8 +13,10 @@ import { EdgeHttpServer } from './proxy/edge-http.server';
 import { UpstreamProxy } from './proxy/upstream-proxy';
 import { OrgSettingsSnapshot } from './settings/org-settings.snapshot';
 import { UsageRecorder } from './usage/usage-recorder';
+import { EndedKeys } from './validation/ended-keys';
 import { InvalidationConsumer } from './validation/invalidation.consumer';
-import { KeyEntryCache } from './validation/key-entry.cache';
+import { KeyEndConsumer } from './validation/key-end.consumer';
+import { KeyCacheIncompleteError, KeyEntryCache } from './validation/key-entry.cache';
 import { SecretValidator } from './validation/secret-validator';
 
 /**
@@ -22,6 +24,9 @@ import { SecretValidator } from './validation/secret-validator';
  * fetch waits at least as long before the next (doubling up to 5 min) while the last good set serves.
  */
 const JWKS_REFETCH_COOLDOWN_MS = 30_000;
+
+/** Key ends held in memory (~100 bytes each): far more than a projection outage would see. */
+const ENDED_KEYS_MAX = 100_000;
 
 /** Ports bound to the adapters the Infrastructure chose for this process. */
 const infrastructureProviders = (infra: Infrastructure): Provider[] => [
@@ -69,11 +74,17 @@ const gatewayProviders: Provider[] = [
     useFactory: (cache: ActiveKeyCache, clock: Clock, logger: Logger, config: KeywardenConfig) =>
       new KeyEntryCache(cache, clock, logger, { ttlMs: config.edge.keyCacheTtlMs, stalenessMs: config.edge.stalenessMs, max: config.edge.keyCacheMax }),
   },
+  { provide: EndedKeys, useFactory: () => new EndedKeys(ENDED_KEYS_MAX) },
   {
     provide: SecretValidator,
-    inject: [SECRET_VERIFIER, KEY_FINGERPRINTER, KeyEntryCache, KEYWARDEN_CONFIG],
-    useFactory: (verifier: SecretVerifier, fingerprinter: KeyFingerprinter, keys: KeyEntryCache, config: KeywardenConfig) =>
-      new SecretValidator(verifier, fingerprinter, keys, { secretCacheMax: config.edge.secretCacheMax }),
+    inject: [SECRET_VERIFIER, KEY_FINGERPRINTER, KeyEntryCache, KEYWARDEN_CONFIG, EndedKeys],
+    useFactory: (verifier: SecretVerifier, fingerprinter: KeyFingerprinter, keys: KeyEntryCache, config: KeywardenConfig, ended: EndedKeys) =>
+      new SecretValidator(verifier, fingerprinter, keys, { secretCacheMax: config.edge.secretCacheMax }, ended),
+  },
+  {
+    provide: KeyEndConsumer,
+    inject: [MESSAGE_BUS, EndedKeys, SecretValidator, EDGE_LOGGER],
+    useFactory: (bus: MessageBus, ended: EndedKeys, validator: SecretValidator, logger: Logger) => new KeyEndConsumer(bus, ended, validator, logger),
   },
   {
     provide: OrgSettingsSnapshot,
@@ -111,7 +122,10 @@ const gatewayProviders: Provider[] = [
       cache: ActiveKeyCache,
       config: KeywardenConfig,
       readiness: ReadinessSource,
-    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: () => cache.ping(), readiness, accessLog: config.edge.accessLog, timeouts: config.edge }),
+    ) => new EdgeHttpServer({ validator, settings, proxy, usage, clock, logger, ping: async () => {
+        // Ready only when Redis answers AND holds the projection's completeness marker.
+        if (!(await cache.isComplete())) throw new KeyCacheIncompleteError();
+      }, readiness, accessLog: config.edge.accessLog, timeouts: config.edge }),
   },
   EdgeGateway,
 ];

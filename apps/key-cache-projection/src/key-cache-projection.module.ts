@@ -4,7 +4,7 @@ import { EVENT_STORE } from '@keywarden/event-store';
 import { ACTIVE_KEY_CACHE } from '@keywarden/key-cache';
 import { MESSAGE_BUS } from '@keywarden/messaging';
 import { Infrastructure } from '@keywarden/platform';
-import { KeyCacheConsumer, PROJECTION_LOGGER } from './projection/key-cache.consumer';
+import { KeyCacheConsumer, PROJECTION_CACHE_CHECK_MS, PROJECTION_LOGGER } from './projection/key-cache.consumer';
 
 @Module({})
 export class KeyCacheProjectionModule {
@@ -18,6 +18,7 @@ export class KeyCacheProjectionModule {
         { provide: EVENT_STORE, useFactory: () => infra.eventStore() },
         { provide: CLOCK, useValue: infra.clock },
         { provide: PROJECTION_LOGGER, useFactory: () => infra.logger('key-cache-projection') },
+        { provide: PROJECTION_CACHE_CHECK_MS, useValue: infra.config.projectionCacheCheckMs },
       ],
     };
   }

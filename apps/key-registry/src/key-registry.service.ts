@@ -19,6 +19,7 @@ export async function startKeyRegistry(infra: Infrastructure, options: KeyRegist
     logger: infra.logger('key-registry'),
     statusByCode: { ...REGISTRY_STATUS_BY_CODE, ...REVEAL_STATUS_BY_CODE, ...SECRET_SCANNING_STATUS_BY_CODE },
     requestIdHeaderFor: infra.requestIdHeaderFor,
+    dependencyTimeoutMs: infra.config.requestDependencyTimeoutMs,
     service: 'key-registry',
     readiness: () => infra.readinessChecks(),
     openApi: { title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },

@@ -3,10 +3,14 @@ import { SETTINGS_STATUS_BY_CODE } from './settings/settings.http';
 import { SettingsModule } from './settings.module';
 
 export async function startSettings(infra: Infrastructure): Promise<RunningService> {
+  // Replay the settings topic before listening: the service is ready (and answers) only with every
+  // organisation's settings applied, and no request ever waits for the replay on Kafka.
+  await infra.orgSettings();
   const app = await createHttpApp(SettingsModule.forRoot(infra), {
     logger: infra.logger('settings'),
     statusByCode: SETTINGS_STATUS_BY_CODE,
     requestIdHeaderFor: infra.requestIdHeaderFor,
+    dependencyTimeoutMs: infra.config.requestDependencyTimeoutMs,
     service: 'settings',
     readiness: () => infra.readinessChecks(),
     openApi: { title: 'Keywarden settings', description: 'Per-organisation settings (API.md "Settings"): read and change them with an admin token of the organisation.' },

@@ -36,6 +36,10 @@ export type KeywardenConfig = Readonly<{
     /** ...and for at least this long (ms) since its first failure, so an SMTP outage of that length loses no mail. */
     retryForMs: number;
   }>;
+  /** How often the key-cache projection checks its completeness marker, rebuilding the cache when it is gone (ms). */
+  projectionCacheCheckMs: number;
+  /** The longest a request waits on Kafka before it gets 503 with Retry-After (ms). */
+  requestDependencyTimeoutMs: number;
   /** How often the lifecycle scheduler checks for due rotations, notices and expiries; 0 = never (tests tick it). */
   schedulerTickMs: number;
   edgeUpstreamUrl: string | null;
@@ -174,6 +178,8 @@ export function loadConfig(env: Env = process.env): KeywardenConfig {
       maxSendAttempts: integer(env, 'NOTIFIER_MAX_SEND_ATTEMPTS', 10, 1, 1000),
       retryForMs: integer(env, 'NOTIFIER_RETRY_FOR_MS', 6 * 60 * 60 * 1000, 0, 7 * 24 * 60 * 60 * 1000),
     },
+    projectionCacheCheckMs: integer(env, 'PROJECTION_CACHE_CHECK_MS', 500, 50, 60 * 60 * 1000),
+    requestDependencyTimeoutMs: integer(env, 'REQUEST_DEPENDENCY_TIMEOUT_MS', 5000, 100, 120_000),
     schedulerTickMs: integer(env, 'SCHEDULER_TICK_MS', 60_000, 0, 24 * 60 * 60 * 1000),
     edgeUpstreamUrl: url(env, 'EDGE_UPSTREAM_URL', ['http:', 'https:']),
     secretScanningKeysUrl: url(env, 'SECRET_SCANNING_KEYS_URL', ['https:', 'http:']) ?? GITHUB_SECRET_SCANNING_KEYS_URL,

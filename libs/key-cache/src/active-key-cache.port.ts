@@ -33,8 +33,21 @@ export type UnindexedEntry = Readonly<{
   key: CachedKey | null;
 }>;
 
+/** A lookup with the cache's completeness marker read in the same round trip. */
+export type CheckedLookup = Readonly<{
+  key: CachedKey | null;
+  /** False when the projection's marker is missing (flushed or restarted empty): a miss proves nothing. */
+  complete: boolean;
+}>;
+
 export interface ActiveKeyCache {
   lookup(fingerprint: string): Promise<CachedKey | null>;
+  /** The entry and the completeness marker in one read (one MGET on Redis). */
+  lookupChecked(fingerprint: string): Promise<CheckedLookup>;
+  /** Written by the projection once the cache holds every active key (after a rebuild). */
+  markComplete(): Promise<void>;
+  /** Whether the completeness marker is there. */
+  isComplete(): Promise<boolean>;
   findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null>;
   /** Applies the change only when `revision` is newer than the last one applied for the ring. */
   applyRingChange(orgId: string, revision: number, change: CacheChange): Promise<ApplyOutcome>;

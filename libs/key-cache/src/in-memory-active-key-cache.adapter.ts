@@ -1,13 +1,26 @@
-import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot, UnindexedEntry } from './active-key-cache.port';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, CheckedLookup, OrgSnapshot, UnindexedEntry } from './active-key-cache.port';
 
 /** The embedded mode's cache and the unit tests': same semantics as Redis, minus persistence. */
 export class InMemoryActiveKeyCache implements ActiveKeyCache {
   private readonly byFingerprint = new Map<string, CachedKey>();
   private readonly orgKeys = new Map<string, Map<string, string>>();
   private readonly revisions = new Map<string, number>();
+  private complete = false;
 
   async lookup(fingerprint: string): Promise<CachedKey | null> {
     return this.byFingerprint.get(fingerprint) ?? null;
+  }
+
+  async lookupChecked(fingerprint: string): Promise<CheckedLookup> {
+    return { key: this.byFingerprint.get(fingerprint) ?? null, complete: this.complete };
+  }
+
+  async markComplete(): Promise<void> {
+    this.complete = true;
+  }
+
+  async isComplete(): Promise<boolean> {
+    return this.complete;
   }
 
   async findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null> {
@@ -87,6 +100,7 @@ export class InMemoryActiveKeyCache implements ActiveKeyCache {
   }
 
   async clear(): Promise<void> {
+    this.complete = false;
     this.byFingerprint.clear();
     this.orgKeys.clear();
     this.revisions.clear();

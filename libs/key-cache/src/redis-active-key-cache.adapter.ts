@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot, UnindexedEntry } from './active-key-cache.port';
+import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, CheckedLookup, OrgSnapshot, UnindexedEntry } from './active-key-cache.port';
 
 /*
  * Layout (prefix defaults to `kw:`):
@@ -7,6 +7,9 @@ import { ActiveKeyCache, ApplyOutcome, CacheChange, CachedKey, OrgSnapshot, Unin
  *   <p>org:<orgId>:keys    hash keyId -> fingerprint: the organisation's master list
  *   <p>org:<orgId>:rev     the last ring revision applied
  *   <p>orgs                set of organisation ids
+ *   <p>complete            the projection's marker: the cache holds every active key. A FLUSHALL or
+ *                          a restart without persistence removes it with everything else, so the
+ *                          edge can tell an emptied cache from an unknown key.
  * One Lua script applies a change and its revision atomically, so a duplicate or older event is a
  * no-op even with two projection instances. Keys are built inside the script, so this layout
  * targets a single Redis (or a primary with replicas), not Redis Cluster.
@@ -219,9 +222,23 @@ export class RedisActiveKeyCache implements ActiveKeyCache {
   private orgKeysOf = (orgId: string): string => `${this.prefix}org:${orgId}:keys`;
   private revOf = (orgId: string): string => `${this.prefix}org:${orgId}:rev`;
   private orgsKey = (): string => `${this.prefix}orgs`;
+  private completeKey = (): string => `${this.prefix}complete`;
   async lookup(fingerprint: string): Promise<CachedKey | null> {
     const raw = await this.redis.get(this.keyOf(fingerprint));
     return raw === null ? null : decode(fingerprint, raw);
+  }
+
+  async lookupChecked(fingerprint: string): Promise<CheckedLookup> {
+    const [raw, marker] = await this.redis.mget(this.keyOf(fingerprint), this.completeKey());
+    return { key: raw === null ? null : decode(fingerprint, raw), complete: marker !== null };
+  }
+
+  async markComplete(): Promise<void> {
+    await this.redis.set(this.completeKey(), '1');
+  }
+
+  async isComplete(): Promise<boolean> {
+    return (await this.redis.exists(this.completeKey())) === 1;
   }
 
   async findByKeyId(orgId: string, keyId: string): Promise<CachedKey | null> {

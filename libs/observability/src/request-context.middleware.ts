@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_REQUEST_ID_HEADER, isValidRequestId, REQUEST_ID_QUERY_PARAMETER, runWithRequestContext } from './request-context';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, DependencyTimeoutError, DependencyUnavailableException, withDeadline } from './dependency-deadline';
 import { RequestRefusedException } from './request-refused.exception';
 
 export type RequestIdHeaderLookup = (orgId: string) => Promise<string>;
@@ -13,12 +14,20 @@ const ORG_IN_PATH = /^\/v1\/orgs\/([^/?#]+)/;
  * one with 400 instead of logging it, echoes it on the response, and runs the rest of the request
  * inside its context. A request without one gets a generated id, used in the logs only.
  */
-export function requestContextMiddleware(headerFor: RequestIdHeaderLookup) {
+export function requestContextMiddleware(headerFor: RequestIdHeaderLookup, options: Readonly<{ dependencyTimeoutMs?: number }> = {}) {
+  const timeoutMs = options.dependencyTimeoutMs ?? 5_000;
   return (req: Request, res: Response, next: NextFunction): void => {
     const rawOrgId = ORG_IN_PATH.exec(req.path)?.[1];
     const orgId = rawOrgId === undefined ? undefined : decodedOrNull(rawOrgId);
     if (orgId === null) return next(malformedUrl());
-    const resolveHeader = orgId ? headerFor(orgId).catch(() => DEFAULT_REQUEST_ID_HEADER) : Promise.resolve(DEFAULT_REQUEST_ID_HEADER);
+    // The header comes from the settings topic: a lookup that waits on Kafka past the deadline is a
+    // 503, and the request goes no further (a late answer cannot apply a write the client gave up on).
+    const resolveHeader = orgId
+      ? withDeadline(headerFor(orgId), timeoutMs, 'the settings topic (Kafka)').catch((error: unknown) => {
+          if (error instanceof DependencyTimeoutError) throw error;
+          return DEFAULT_REQUEST_ID_HEADER;
+        })
+      : Promise.resolve(DEFAULT_REQUEST_ID_HEADER);
     void resolveHeader.then((header) => {
       const fromHeader = req.headers[header.toLowerCase()];
       const fromQuery = req.query[REQUEST_ID_QUERY_PARAMETER];
@@ -34,7 +43,11 @@ export function requestContextMiddleware(headerFor: RequestIdHeaderLookup) {
       const requestId = given ?? randomUUID();
       if (given !== undefined) res.setHeader(header, given);
       runWithRequestContext({ requestId, fromCaller: given !== undefined, orgId: rawOrgId }, next);
-    }, next);
+    }, (error: unknown) => {
+      if (!(error instanceof DependencyTimeoutError)) return next(error);
+      res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+      next(new DependencyUnavailableException(error));
+    });
   };
 }
 

@@ -23,6 +23,8 @@ export type HttpAppOptions = Readonly<{
   /** Domain error code -> HTTP status, for the one exception filter. */
   statusByCode: Readonly<Record<string, number>>;
   requestIdHeaderFor: RequestIdHeaderLookup;
+  /** The longest a request waits on Kafka (REQUEST_DEPENDENCY_TIMEOUT_MS) before a 503. */
+  dependencyTimeoutMs?: number;
   /** Names the service in metrics (`service` label). @default 'http' */
   service?: string;
   /** What /health/ready checks (Infrastructure.readinessChecks). @default nothing: ready when up */
@@ -67,7 +69,7 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   app.use(httpMetricsMiddleware(options.service ?? 'http'));
   // Before anything reads the URL (the request id may come from its query).
   app.use(percentEncodingMiddleware());
-  app.use(requestContextMiddleware(options.requestIdHeaderFor));
+  app.use(requestContextMiddleware(options.requestIdHeaderFor, { dependencyTimeoutMs: options.dependencyTimeoutMs }));
   app.use(
     pinoHttp({
       logger: options.logger,

@@ -8,6 +8,7 @@ import type { Clock } from '@keywarden/clock';
 import { isValidRequestId, REQUEST_ID_QUERY_PARAMETER, RequestContext } from '@keywarden/observability';
 import { DEFAULT_EDGE_SETTINGS, EdgeOrgSettings, OrgSettingsSnapshot } from '../settings/org-settings.snapshot';
 import { UsageRecorder } from '../usage/usage-recorder';
+import { KeyCacheIncompleteError } from '../validation/key-entry.cache';
 import type { SecretValidator, Verdict } from '../validation/secret-validator';
 import { EdgeError, EdgeErrors, sendEdgeError } from './edge-responses';
 import { requestTargetProblem } from './request-target';
@@ -225,7 +226,8 @@ export class EdgeHttpServer {
       return;
     }
     if (verdict.outcome === 'unavailable') {
-      const err = verdict.cause === 'key-cache' ? EdgeErrors.cacheUnavailable : EdgeErrors.signingKeysUnavailable;
+      const err =
+        verdict.cause === 'key-cache' ? EdgeErrors.cacheUnavailable : verdict.cause === 'key-cache-incomplete' ? EdgeErrors.cacheIncomplete : EdgeErrors.signingKeysUnavailable;
       this.refuse(res, req, err, echo, () => log(503, `${verdict.cause} unavailable`));
       return;
     }
@@ -331,7 +333,13 @@ export class EdgeHttpServer {
     if (path === '/_keywarden/ready') {
       this.deps.ping().then(
         () => json(200, { status: 'up', keyCache: 'up' }),
-        () => json(503, { statusCode: 503, error: 'Service Unavailable', message: 'the active-key cache (Redis) does not answer', keyCache: 'down' }),
+        (error: unknown) =>
+          json(503, {
+            statusCode: 503,
+            error: 'Service Unavailable',
+            message: error instanceof KeyCacheIncompleteError ? 'the active-key cache is being rebuilt (its completeness marker is missing)' : 'the active-key cache (Redis) does not answer',
+            keyCache: error instanceof KeyCacheIncompleteError ? 'rebuilding' : 'down',
+          }),
       );
       return;
     }

@@ -24,6 +24,13 @@ export const EdgeErrors = {
     'the gateway cannot check keys right now (its key cache is unreachable), so the request was refused rather than let through unchecked; retry in a few seconds',
     ['Retry-After', '2'],
   ),
+  cacheIncomplete: error(
+    503,
+    'Service Unavailable',
+    'the gateway cannot check keys right now (its key cache is being rebuilt), so the request was refused rather than let through unchecked; retry in a few seconds',
+    ['Retry-After', '1'],
+    { code: 'KEY_CACHE_REBUILDING' },
+  ),
   signingKeysUnavailable: error(
     503,
     'Service Unavailable',

@@ -1,16 +1,17 @@
 import pino from 'pino';
 import { ManualClock } from '@keywarden/clock';
-import { CachedKey, InMemoryActiveKeyCache } from '@keywarden/key-cache';
-import { KeyCacheUnavailableError, KeyEntryCache } from './key-entry.cache';
+import { CheckedLookup, InMemoryActiveKeyCache } from '@keywarden/key-cache';
+import type { CachedKey } from '@keywarden/key-cache';
+import { KeyCacheIncompleteError, KeyCacheUnavailableError, KeyEntryCache } from './key-entry.cache';
 
 /** The in-memory cache, with a switch that makes it fail like an unreachable Redis. */
 class SwitchableCache extends InMemoryActiveKeyCache {
   down = false;
   reads = 0;
-  override async lookup(fingerprint: string): Promise<CachedKey | null> {
+  override async lookupChecked(fingerprint: string): Promise<CheckedLookup> {
     this.reads++;
     if (this.down) throw new Error('connect ECONNREFUSED');
-    return super.lookup(fingerprint);
+    return super.lookupChecked(fingerprint);
   }
 }
 
@@ -23,11 +24,23 @@ describe('KeyEntryCache (in-process layer over the master list)', () => {
   beforeEach(async () => {
     source = new SwitchableCache();
     await source.applyRingChange('acme', 0, { kind: 'put', key });
+    await source.markComplete();
     clock = new ManualClock('2026-03-01T10:00:00Z');
     cache = new KeyEntryCache(source, clock, pino({ level: 'silent' }), { ttlMs: 1000, stalenessMs: 5000, max: 3 });
   });
 
   const now = () => clock.now().getTime();
+
+  it('throws KeyCacheIncompleteError for a miss without the completeness marker, keeps nothing, and still serves a found key', async () => {
+    await source.clear();
+    await source.applyRingChange('acme', 0, { kind: 'put', key });
+    await expect(cache.get('nope', now())).rejects.toBeInstanceOf(KeyCacheIncompleteError);
+    await expect(cache.get('f1', now())).resolves.toEqual(key);
+    await source.markComplete();
+    // The miss was not held: the next read asks again and now trusts the answer.
+    await expect(cache.get('nope', now())).resolves.toBeNull();
+    expect(source.reads).toBe(3);
+  });
 
   it('reads Redis once, then answers from memory, synchronously, within the TTL — found or not found alike', async () => {
     await expect(cache.get('f1', now())).resolves.toEqual(key);

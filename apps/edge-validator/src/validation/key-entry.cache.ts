@@ -19,6 +19,17 @@ export class KeyCacheUnavailableError extends Error {
   }
 }
 
+/**
+ * Redis answered, but without the projection's completeness marker (flushed, or restarted empty):
+ * a miss may be a valid key not rebuilt yet, so it is neither an accept nor a 401 (503).
+ */
+export class KeyCacheIncompleteError extends Error {
+  readonly code = 'KEY_CACHE_REBUILDING';
+  constructor() {
+    super('the active-key cache has no completeness marker: it is being rebuilt');
+  }
+}
+
 type Held = Readonly<{ key: CachedKey | null; fetchedAtMs: number }>;
 
 const WARN_EVERY_MS = 10_000;
@@ -74,6 +85,7 @@ export class KeyEntryCache {
       }
     }
     return this.read(fingerprint).catch((error: unknown) => {
+      if (error instanceof KeyCacheIncompleteError) throw error;
       this.warn(error);
       throw new KeyCacheUnavailableError(error);
     });
@@ -98,9 +110,11 @@ export class KeyEntryCache {
     let pending = this.inFlight.get(fingerprint);
     if (pending !== undefined) return pending;
     const generation = this.generation;
-    pending = this.source.lookup(fingerprint).then(
-      (key) => {
+    pending = this.source.lookupChecked(fingerprint).then(
+      ({ key, complete }) => {
         this.inFlight.delete(fingerprint);
+        // A miss in an incomplete cache is not kept: the key may only be waiting for the rebuild.
+        if (key === null && !complete) throw new KeyCacheIncompleteError();
         if (generation === this.generation) this.keep(fingerprint, key);
         return key;
       },

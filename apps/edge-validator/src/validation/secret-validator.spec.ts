@@ -2,6 +2,7 @@ import pino from 'pino';
 import { ManualClock } from '@keywarden/clock';
 import { generateApiKey, KeyFingerprinter, SecretMinter, SecretVerifier, SigningKeyRing } from '@keywarden/crypto';
 import { InMemoryActiveKeyCache } from '@keywarden/key-cache';
+import { EndedKeys } from './ended-keys';
 import { KeyEntryCache } from './key-entry.cache';
 import { SecretValidator, Verdict } from './secret-validator';
 
@@ -15,6 +16,7 @@ describe('SecretValidator', () => {
   let validator: SecretValidator;
   let secret: string;
   let cache: InMemoryActiveKeyCache;
+  let ended: EndedKeys;
 
   beforeEach(async () => {
     keyLookups = 0;
@@ -23,8 +25,10 @@ describe('SecretValidator', () => {
       return ring.publicKey(kid);
     });
     cache = new InMemoryActiveKeyCache();
+    await cache.markComplete();
     const keys = new KeyEntryCache(cache, clock, pino({ level: 'silent' }), { ttlMs: 1000, stalenessMs: 5000, max: 100 });
-    validator = new SecretValidator(verifier, fingerprinter, keys, { secretCacheMax: 100 });
+    ended = new EndedKeys(10);
+    validator = new SecretValidator(verifier, fingerprinter, keys, { secretCacheMax: 100 }, ended);
     const { key } = generateApiKey();
     const acceptUntil = new Date(clock.now().getTime() + 86_400_000);
     secret = await new SecretMinter(ring).mint({ apiKey: key, orgId: 'acme', keyId: 'k1', acceptUntil, now: clock.now() });
@@ -43,6 +47,19 @@ describe('SecretValidator', () => {
     expect(again).not.toBeInstanceOf(Promise);
     expect(await outcome(again)).toBe('accepted');
     expect(keyLookups).toBe(1);
+  });
+
+  it('refuses a held Secret whose key this edge saw end, while the key cache still lists it as active', async () => {
+    expect(await outcome(validator.validate(secret, now()))).toBe('accepted');
+    ended.add('acme', 'k1');
+    expect(await outcome(validator.validate(secret, now()))).toBe('key-ended');
+    expect(await cache.lookup(fingerprinter.fingerprint(apiKeyOf(secret)))).toMatchObject({ status: 'active' });
+  });
+
+  it('answers unavailable, not refused, for a key missing from a cache without its completeness marker', async () => {
+    await cache.clear();
+    expect(await outcome(validator.validate(secret, now()))).toBe('unavailable');
+    expect(await validator.validate(secret, now())).toEqual({ outcome: 'unavailable', cause: 'key-cache-incomplete' });
   });
 
   it('never takes a different token for a held one, even one ending with the same signature', async () => {

@@ -2,14 +2,15 @@ import { LRUCache } from 'lru-cache';
 import { InvalidSecretError, inspectSecret, KeyFingerprinter, SecretVerifier, SigningKeysUnavailableError } from '@keywarden/crypto';
 import { decideAccess, RefusalReason, VerifiedSecretEntry } from './access-decision';
 import { countKeyLookup } from '../edge.metrics';
-import { KeyCacheUnavailableError, KeyEntryCache } from './key-entry.cache';
+import type { EndedKeys } from './ended-keys';
+import { KeyCacheIncompleteError, KeyCacheUnavailableError, KeyEntryCache } from './key-entry.cache';
 
 export type Verdict =
   | Readonly<{ outcome: 'accepted'; secret: VerifiedSecretEntry }>
   /** `orgId` when the Secret's signature verified (a revoked, expired or deleted key): its organisation's request-id header applies. */
   | Readonly<{ outcome: 'refused'; reason: RefusalReason; orgId?: string }>
   /** Fail closed: something the decision needs could not be read; the caller answers 503. */
-  | Readonly<{ outcome: 'unavailable'; cause: 'key-cache' | 'signing-keys' }>;
+  | Readonly<{ outcome: 'unavailable'; cause: 'key-cache' | 'key-cache-incomplete' | 'signing-keys' }>;
 
 type HeldSecret = VerifiedSecretEntry & Readonly<{ token: string; verifiedAtMs: number; accepted: Verdict }>;
 type Forgery = Readonly<{ token: string; atMs: number }>;
@@ -43,6 +44,7 @@ const REFUSED = Object.fromEntries(
   ]),
 ) as Record<RefusalReason, Verdict>;
 const CACHE_UNAVAILABLE: Verdict = { outcome: 'unavailable', cause: 'key-cache' };
+const CACHE_INCOMPLETE: Verdict = { outcome: 'unavailable', cause: 'key-cache-incomplete' };
 const SIGNING_KEYS_UNAVAILABLE: Verdict = { outcome: 'unavailable', cause: 'signing-keys' };
 
 /**
@@ -68,6 +70,8 @@ export class SecretValidator {
     private readonly fingerprinter: KeyFingerprinter,
     private readonly keys: KeyEntryCache,
     options: SecretValidatorOptions,
+    /** Ends seen on the lifecycle topic by this edge, checked before the key cache. */
+    private readonly ended?: EndedKeys,
   ) {
     this.verified = new LRUCache<string, HeldSecret>({
       max: options.secretCacheMax,
@@ -98,6 +102,7 @@ export class SecretValidator {
   }
 
   private decide(secret: HeldSecret, nowMs: number): Verdict | Promise<Verdict> {
+    if (this.ended?.has(secret.orgId, secret.keyId)) return { outcome: 'refused', reason: 'key-ended', orgId: secret.orgId };
     const key = this.keys.get(secret.fingerprint, nowMs);
     countKeyLookup(!(key instanceof Promise));
     if (key instanceof Promise) {
@@ -105,6 +110,7 @@ export class SecretValidator {
         (entry) => verdictOf(secret, decideAccess(secret, entry, nowMs)),
         (error: unknown) => {
           if (error instanceof KeyCacheUnavailableError) return CACHE_UNAVAILABLE;
+          if (error instanceof KeyCacheIncompleteError) return CACHE_INCOMPLETE;
           throw error;
         },
       );

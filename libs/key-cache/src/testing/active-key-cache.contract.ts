@@ -132,6 +132,19 @@ export function runActiveKeyCacheContract(name: string, create: () => Promise<{ 
       expect(await cache.lookup(a.fingerprint)).toEqual(a);
     });
 
+    it('carries a completeness marker with each lookup: absent until marked, gone again after clear', async () => {
+      const a = key('key_a');
+      await cache.applyRingChange(org, 0, { kind: 'put', key: a });
+      expect(await cache.lookupChecked(a.fingerprint)).toEqual({ key: a, complete: false });
+      expect(await cache.isComplete()).toBe(false);
+      await cache.markComplete();
+      expect(await cache.lookupChecked(a.fingerprint)).toEqual({ key: a, complete: true });
+      expect(await cache.lookupChecked(key('key_unknown').fingerprint)).toEqual({ key: null, complete: true });
+      await cache.clear();
+      expect(await cache.lookupChecked(a.fingerprint)).toEqual({ key: null, complete: false });
+      expect(await cache.isComplete()).toBe(false);
+    });
+
     it('drops an organisation', async () => {
       await cache.applyRingChange(org, 0, { kind: 'put', key: key('key_a') });
       await cache.dropOrg(org);

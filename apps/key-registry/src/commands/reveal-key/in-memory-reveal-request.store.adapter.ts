@@ -34,6 +34,10 @@ export class InMemoryRevealRequestStore implements RevealRequestStore {
     this.requests.set(request.requestId, { request, attempts: 0, state: 'pending' });
   }
 
+  async discard(requestId: string): Promise<void> {
+    this.requests.delete(requestId);
+  }
+
   async attempt(input: RevealAttemptInput): Promise<RevealAttemptOutcome> {
     const entry = this.requests.get(input.requestId);
     const request = entry?.request;

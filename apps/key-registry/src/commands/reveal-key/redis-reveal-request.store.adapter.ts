@@ -86,6 +86,10 @@ export class RedisRevealRequestStore implements RevealRequestStore {
     return outcome === 'wrong' ? { outcome, attemptsLeft } : ({ outcome } as RevealAttemptOutcome);
   }
 
+  async discard(requestId: string): Promise<void> {
+    await this.redis.del(this.requestKey(requestId));
+  }
+
   private requestKey(requestId: string): string {
     return `${this.prefix}:request:${requestId}`;
   }

@@ -4,6 +4,7 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AdminPrincipal } from '@keywarden/auth';
 import { CLOCK, Clock } from '@keywarden/clock';
+import { KEYWARDEN_CONFIG, KeywardenConfig } from '@keywarden/config';
 import {
   envelopeToHeaders,
   formatInstant,
@@ -16,7 +17,7 @@ import {
 import { OtpHasher, SealedBox } from '@keywarden/crypto';
 import { CONFLICT_ATTEMPTS } from '@keywarden/event-store';
 import { MESSAGE_BUS, MessageBus } from '@keywarden/messaging';
-import { currentRequestId } from '@keywarden/observability';
+import { currentRequestId, withDeadline } from '@keywarden/observability';
 import { findKey, statusAt } from '../../domain/key-ring.decider';
 import { KeyRingError } from '../../domain/key-ring.errors';
 
@@ -36,6 +37,9 @@ export const REVEAL_MAX_ATTEMPTS = 5;
 /** Codes an admin may ask for per window: enough for typos and lost mail, too few to spam an inbox. */
 export const REVEAL_REQUESTS_PER_WINDOW = 5;
 export const REVEAL_REQUEST_WINDOW_MS = 15 * 60 * 1000;
+
+/** Retry-After when the code could not be handed to the notifier (Kafka down). */
+const REVEAL_RETRY_AFTER_SECONDS = 30;
 
 export type RevealRequested = Readonly<{ requestId: string; expiresAt: string; sentTo: string }>;
 export type Revealed = Readonly<{ secret: string; key: KeyView }>;
@@ -61,6 +65,7 @@ export class RevealKeyService implements OnApplicationBootstrap {
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(REVEAL_LOGGER) private readonly logger: Logger,
+    @Inject(KEYWARDEN_CONFIG) private readonly config: KeywardenConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -105,7 +110,9 @@ export class RevealKeyService implements OnApplicationBootstrap {
       sealedCode: this.box.seal(code, revealCodeAad({ orgId, revealRequestId: requestId, recipient: email })),
     };
     try {
-      await this.bus.publish([
+      // Kafka down must not hold the admin's request: past the deadline it is a 503, and the request
+      // is discarded, so a code that still goes out late opens nothing.
+      await withDeadline(this.bus.publish([
         {
           topic: Topics.notifications,
           key: orgId,
@@ -121,10 +128,11 @@ export class RevealKeyService implements OnApplicationBootstrap {
             causationId: requestId,
           }),
         },
-      ]);
+      ]), this.config.requestDependencyTimeoutMs, 'the notification topic (Kafka)');
     } catch (error) {
       this.logger.error({ err: error, keyId, revealRequestId: requestId }, 'the reveal mail could not be handed to the notifier');
-      throw new RevealError('REVEAL_CODE_NOT_SENT', 'the code could not be sent right now; try again in a minute');
+      await this.requests.discard(requestId);
+      throw new RevealError('REVEAL_CODE_NOT_SENT', 'the code could not be sent right now; try again in a minute', undefined, REVEAL_RETRY_AFTER_SECONDS);
     }
     this.logger.info({ keyId, revealRequestId: requestId }, 'reveal mail handed to the notifier');
     const style = await this.presenter.styleFor(orgId);

@@ -38,6 +38,8 @@ export interface RevealRequestStore {
   /** Counts one request of `who` in a sliding window; refuses beyond `limit`, saying when one is free again. */
   admit(who: string, nowMs: number, limit: number, windowMs: number): Promise<Admission>;
   save(request: StoredRevealRequest, nowMs: number): Promise<void>;
+  /** Removes a request whose code could not be sent, so no code is left pending. */
+  discard(requestId: string): Promise<void>;
   /**
    * One atomic step, so concurrent guesses can neither exceed the attempt limit nor both succeed:
    * check owner, state and expiry; on a match consume the request; else count the wrong code and
