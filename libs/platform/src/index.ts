@@ -11,3 +11,4 @@ export * from './ops/ops-http.server';
 export * from './ops/health-listener';
 export * from './core-providers';
 export * from './replay-progress';
+export * from './leadership';
