@@ -234,6 +234,14 @@ describe('scale-out under faults: 3 registries on PostgreSQL, 3 Kafka brokers', 
     );
     const convergedMs = Date.now() - commandsDoneAt;
 
+    // The projection applies each ring revision once however often it is delivered ('stale' otherwise).
+    const projection = others.find((s) => s.app === 'key-cache-projection')!;
+    const applied = projection.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'lifecycle event projected' && l.outcome === 'applied' && typeof l.keyId === 'string')
+      .map((l) => `${String(l.keyId)}@${String(l.revision)}`);
+    const duplicatesApplied = applied.length - new Set(applied).size;
+
     // No mail twice (a mail per event id), however often Kafka redelivered.
     await waitFor(async () => (await readMailFiles(dataDir)).length > 0, { timeoutMs: 30_000, description: 'mail' });
     const mails = await readMailFiles(dataDir);
@@ -242,11 +250,12 @@ describe('scale-out under faults: 3 registries on PostgreSQL, 3 Kafka brokers', 
     console.log(
       [
         `scale-out faults: ${ORGS} organisations, ${attempted} commands, ${acknowledged} acknowledged, lost 0`,
-        `events stored ${storedIds.length}, published ${ours.length} (duplicates delivered ${duplicatesDelivered}), mails ${mails.length}, sent twice ${sentTwice.length}`,
+        `events stored ${storedIds.length}, published ${ours.length} (duplicates delivered ${duplicatesDelivered}, applied twice ${duplicatesApplied}), mails ${mails.length}, sent twice ${sentTwice.length}`,
         `relay takeover after SIGKILL of its leader: ${takeoverMs} ms; edge converged ${convergedMs} ms after the last command; test ${Date.now() - started} ms`,
       ].join('\n'),
     );
     expect(sentTwice).toEqual([]);
+    expect(duplicatesApplied).toBe(0);
     expect(acknowledged).toBeGreaterThan(ORGS * 2);
     expect(takeoverMs).toBeLessThan(5_000);
   }, 240_000);
