@@ -243,7 +243,18 @@ describe('scale-out under faults: 3 registries on PostgreSQL, 3 Kafka brokers', 
     const duplicatesApplied = applied.length - new Set(applied).size;
 
     // No mail twice (a mail per event id), however often Kafka redelivered.
-    await waitFor(async () => (await readMailFiles(dataDir)).length > 0, { timeoutMs: 30_000, description: 'mail' });
+    // Each acknowledged issue and revoke sends a notice: wait for them all, then for the count to hold still.
+    const notices = outcomes.reduce((n, o) => n + o.acknowledged.filter((c) => c !== 'delete').length, 0);
+    let lastCount = -1;
+    await waitFor(
+      async () => {
+        const count = (await readMailFiles(dataDir)).length;
+        const settled = count >= notices && count === lastCount;
+        lastCount = count;
+        return settled;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, description: `at least ${notices} mails, then no more` },
+    );
     const mails = await readMailFiles(dataDir);
     const sentTwice = [...mailsByEvent(mails)].filter(([, sent]) => sent.length > 1).map(([id]) => id);
 
