@@ -42,7 +42,7 @@ describe('key-lifecycle relay failover on PostgreSQL and Kafka', () => {
       await relay.onApplicationBootstrap();
       instances.push({ store, bus, election, relay });
     }
-  });
+  }, 60_000);
 
   afterEach(async () => {
     for (const { relay, election, bus, store } of instances) {
@@ -54,7 +54,7 @@ describe('key-lifecycle relay failover on PostgreSQL and Kafka', () => {
     await collectorBus.close();
     await admin.end();
     await database.drop();
-  });
+  }, 60_000);
 
   async function collect(orgId: string): Promise<{ revisions: number[]; stop(): Promise<void> }> {
     const revisions: number[] = [];
@@ -124,5 +124,5 @@ describe('key-lifecycle relay failover on PostgreSQL and Kafka', () => {
     } finally {
       await collector.stop();
     }
-  });
+  }, 90_000);
 });

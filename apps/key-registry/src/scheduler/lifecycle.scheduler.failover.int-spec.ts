@@ -50,7 +50,7 @@ describe('lifecycle scheduler failover on PostgreSQL', () => {
       await scheduler.onApplicationBootstrap();
       instances.push({ store, election, scheduler, logs });
     }
-  });
+  }, 30_000);
 
   afterEach(async () => {
     for (const { scheduler, election, store } of instances) {
@@ -60,7 +60,7 @@ describe('lifecycle scheduler failover on PostgreSQL', () => {
     }
     await pg.end();
     await database.drop();
-  });
+  }, 30_000);
 
   const issue = async (orgId: string, validityDays: number): Promise<void> => {
     await material.recordNewKey((newKey) =>
@@ -103,5 +103,5 @@ describe('lifecycle scheduler failover on PostgreSQL', () => {
     expect(ticksThatRecorded(second)).toBeGreaterThan(0);
     expect(ticksThatRecorded(first)).toBe(ticksOfDeposed);
     expect(first.scheduler.isLeader()).toBe(false);
-  });
+  }, 60_000);
 });

@@ -25,6 +25,9 @@ class RecordingDuty {
   };
 }
 
+// Each step waits on PostgreSQL and timers: more than Jest's 5 s default on a loaded machine.
+jest.setTimeout(30_000);
+
 describe('PostgresLeaderElection', () => {
   let database: TestDatabase;
   let admin: Client;
