@@ -17,6 +17,8 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
       depends_on?: Record<string, { condition: string }>;
       volumes?: string[];
       extra_hosts?: string[];
+      deploy?: { replicas?: number };
+      ports?: string[];
     }
   >;
 };
@@ -24,11 +26,11 @@ const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'compose', 'compose-sp
 
 /** Every app except the all-in-one composition root runs as its own container. */
 const apps = readdirSync(join(ROOT, 'apps')).filter((app) => app !== 'keywarden');
-const infrastructure = ['eventstore', 'kafka', 'redis', 'mailpit'];
+const infrastructure = ['postgres', 'kafka', 'redis', 'mailpit'];
 
 /** What each service reads to run on the production adapters (libs/config, .env.example). */
 const needs: Record<string, string[]> = {
-  common: ['KAFKA_BROKERS', 'EVENTSTORE_CONNECTION_STRING', 'KEYWARDEN_DATA_DIR', 'KEYWARDEN_PEPPER', 'KEYWARDEN_KEK', 'KEYWARDEN_SIGNING_KEYS', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'],
+  common: ['KAFKA_BROKERS', 'DATABASE_URL', 'KEYWARDEN_DATA_DIR', 'KEYWARDEN_PEPPER', 'KEYWARDEN_KEK', 'KEYWARDEN_SIGNING_KEYS', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'],
   'key-registry': ['REDIS_URL'],
   settings: [],
   'key-cache-projection': ['REDIS_URL', 'PROJECTION_HEALTH_PORT'],
@@ -122,6 +124,14 @@ describe('docker-compose.yml', () => {
     // The service refuses as well, should the variables reach it empty some other way.
     const empty = { ...environment, KEYWARDEN_PEPPER: '' };
     expect(() => assertSharedSecrets(loadConfig(empty), empty)).toThrow(/^configuration variable KEYWARDEN_PEPPER is required when KAFKA_BROKERS is set/);
+  });
+
+  it('runs three registries on PostgreSQL, one host port each, every service on the same database', () => {
+    const registry = compose.services['key-registry'];
+    expect(registry.deploy?.replicas).toBe(3);
+    expect(registry.ports).toEqual(['3000-3002:3000']);
+    for (const app of apps) expect(compose.services[app].environment?.DATABASE_URL).toMatch(/^postgres:\/\/keywarden:.*@postgres:5432\/keywarden$/);
+    expect(compose.services.postgres.environment?.POSTGRES_DB).toBe('keywarden');
   });
 
   it('keeps the Kafka log on its volume (the apache/kafka image writes to /tmp/kraft-combined-logs unless KAFKA_LOG_DIRS says otherwise)', () => {

@@ -12,3 +12,4 @@ export * from './ops/health-listener';
 export * from './core-providers';
 export * from './replay-progress';
 export { JSON_BODY_LIMITS } from './json-body.middleware';
+export * from './leadership';

@@ -22,6 +22,7 @@ import {
 } from '@keywarden/crypto';
 import { OrgSettingsTopicReader } from './org-settings-topic.reader';
 import { ReadinessCheck } from './ops/readiness';
+import { LeaderElection, PostgresLeaderElection, SingleProcessLeaderElection } from './leadership';
 
 export type InfrastructureOptions = Readonly<{
   /** Tests move time through a ManualClock. @default the system clock, or the data folder's fast development clock (KEYWARDEN_DEV_CLOCK_SPEED) */
@@ -58,6 +59,7 @@ export class Infrastructure {
   private settingsReader?: Promise<OrgSettingsTopicReader>;
   private kafkaProbe?: KafkaReadinessProbe;
   private unobserveLag?: () => void;
+  private election?: LeaderElection;
   private readonly loggers = new Map<string, Logger>();
 
   readonly clock: Clock;
@@ -195,6 +197,16 @@ export class Infrastructure {
     return this.material;
   }
 
+  /**
+   * Who runs the relays and the scheduler: on PostgreSQL any number of processes share the store and
+   * an advisory lock elects one per role; otherwise this process is the only one and holds them all.
+   */
+  leaderElection(): LeaderElection {
+    const logger = this.logger(this.processName).child({ component: 'leader-election' });
+    this.election ??= this.config.databaseUrl ? new PostgresLeaderElection(this.config.databaseUrl, logger) : new SingleProcessLeaderElection(logger);
+    return this.election;
+  }
+
   /** Admin tokens: the OIDC issuer's JWKS in production, the local development issuer otherwise. */
   async adminTokenVerifier(): Promise<AdminTokenVerifier> {
     if (!this.tokenVerifier) {
@@ -254,6 +266,7 @@ export class Infrastructure {
   }
 
   async close(): Promise<void> {
+    await this.election?.close();
     await this.kafkaProbe?.close();
     const reader = this.settingsReader;
     this.settingsReader = undefined;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { envelopeToHeaders, KEY_RING_SCHEMA_VERSION, KEY_RING_STREAM_PREFIX, Topics } from '@keywarden/contracts';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@keywarden/event-store';
 import { MESSAGE_BUS, MessageBus, OutgoingMessage } from '@keywarden/messaging';
-import { causationIdOf, EventStoreRelay, EventStoreRelayOptions, RelayRoute, requestIdOf } from '@keywarden/platform';
+import { Campaign, causationIdOf, EventStoreRelay, EventStoreRelayOptions, LEADER_ELECTION, LeaderElection, RelayRoute, requestIdOf } from '@keywarden/platform';
 import { RELAY_LOGGER, RELAY_OPTIONS } from './relay.tokens';
 import { RelayCheckpointStore } from './relay-checkpoint.store';
 
@@ -39,10 +39,13 @@ export const keyLifecycleRoute: RelayRoute = {
  * Publishes every key-ring event to Kafka through the shared store-to-bus relay
  * (libs/platform `EventStoreRelay`): from a durable checkpoint, at least once, in order, resuming
  * after a broker outage. Consumers de-duplicate on the ring revision or event id in the headers.
+ * With an election, it runs only in the process that holds the `key-lifecycle-relay` role; a
+ * successor resumes from the checkpoint the last leader saved.
  */
 @Injectable()
 export class KeyLifecycleRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly relay: EventStoreRelay;
+  private campaign?: Campaign;
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
@@ -50,16 +53,23 @@ export class KeyLifecycleRelay implements OnApplicationBootstrap, OnApplicationS
     checkpoints: RelayCheckpointStore,
     @Inject(RELAY_LOGGER) logger: Logger,
     @Optional() @Inject(RELAY_OPTIONS) options?: RelayOptions,
+    @Optional() @Inject(LEADER_ELECTION) private readonly election?: LeaderElection,
   ) {
     this.relay = new EventStoreRelay(store, bus, checkpoints, logger, keyLifecycleRoute, options);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.start();
+    if (!this.election) return this.start();
+    this.campaign = await this.election.campaign('key-lifecycle-relay', { lead: () => this.start(), stepDown: () => this.stop() });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.campaign) return this.campaign.resign();
     await this.stop();
+  }
+
+  isLeader(): boolean {
+    return this.campaign?.isLeader() ?? true;
   }
 
   start(): Promise<void> {

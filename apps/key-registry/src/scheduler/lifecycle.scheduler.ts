@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CLOCK, Clock } from '@keywarden/clock';
 import { KeyRingEventType, ORG_SETTINGS_READER, OrgSettingsReader, SCHEDULER_ACTOR } from '@keywarden/contracts';
 import { CONFLICT_ATTEMPTS } from '@keywarden/event-store';
 import { runWithRequestContext } from '@keywarden/observability';
+import { Campaign, LEADER_ELECTION, LeaderElection } from '@keywarden/platform';
 import { dueWork, KeyRing, KeyRingCommand } from '../domain/key-ring.decider';
 import { KeyMaterialService } from '../key-ring/key-material.service';
 import { KeyRingRepository } from '../key-ring/key-ring.repository';
@@ -17,7 +18,8 @@ export type TickReport = Readonly<{ at: string; rings: number; recorded: Readonl
 /**
  * Rotates keys on schedule, issues expiry notices and records expiries, driven by the Clock.
  *
- * Safe to run in every registry instance at once, and after any pause: each tick only suggests
+ * Ticks automatically only in the registry that holds the `lifecycle-scheduler` role. Safe all the
+ * same to run in several instances at once (during a takeover), and after any pause: each tick only suggests
  * commands, and `decide` on the stored ring makes them idempotent (a rotated key is no longer
  * current, a notice is recorded per end, an expiry once). The store's expected revision lets one
  * of two racing instances win; the loser reloads, decides again and finds nothing left to do.
@@ -27,6 +29,7 @@ export type TickReport = Readonly<{ at: string; rings: number; recorded: Readonl
 export class LifecycleScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
+  private campaign?: Campaign;
 
   constructor(
     private readonly index: KeyRingIndex,
@@ -37,18 +40,37 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SCHEDULER_LOGGER) private readonly logger: Logger,
     @Inject(SCHEDULER_OPTIONS) private readonly options: SchedulerOptions,
+    @Optional() @Inject(LEADER_ELECTION) private readonly election?: LeaderElection,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.index.catchUp();
-    if (this.options.tickMs > 0) {
-      this.timer = setInterval(() => void this.tick().catch((error) => this.logger.error({ err: error }, 'scheduler tick failed')), this.options.tickMs);
-      this.timer.unref();
-    }
+    if (this.options.tickMs <= 0) return;
+    if (!this.election) return this.startTicking();
+    this.campaign = await this.election.campaign('lifecycle-scheduler', {
+      lead: async () => this.startTicking(),
+      stepDown: () => this.stopTicking(),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.campaign?.resign();
+    await this.stopTicking();
+  }
+
+  isLeader(): boolean {
+    return this.campaign?.isLeader() ?? this.timer !== undefined;
+  }
+
+  private startTicking(): void {
     clearInterval(this.timer);
+    this.timer = setInterval(() => void this.tick().catch((error) => this.logger.error({ err: error }, 'scheduler tick failed')), this.options.tickMs);
+    this.timer.unref();
+  }
+
+  private async stopTicking(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
     await this.running.catch(() => undefined);
   }
 

@@ -1,9 +1,18 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { orgSettingsMessage, parseSettingsEvent, SETTINGS_STREAM_PREFIX, Topics } from '@keywarden/contracts';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@keywarden/event-store';
 import { MESSAGE_BUS, MessageBus, OutgoingMessage } from '@keywarden/messaging';
-import { causationIdOf, EventStoreRelay, EventStoreRelayCheckpoints, relayCheckpointStream, requestIdOf } from '@keywarden/platform';
+import {
+  Campaign,
+  causationIdOf,
+  EventStoreRelay,
+  EventStoreRelayCheckpoints,
+  LEADER_ELECTION,
+  LeaderElection,
+  relayCheckpointStream,
+  requestIdOf,
+} from '@keywarden/platform';
 import { fold } from '../domain/settings.decider';
 
 export const SETTINGS_RELAY_LOGGER = Symbol('SETTINGS_RELAY_LOGGER');
@@ -12,15 +21,18 @@ export const SETTINGS_RELAY_LOGGER = Symbol('SETTINGS_RELAY_LOGGER');
  * Publishes every settings change to the compacted settings topic: key = organisation, value =
  * its full settings as they stood after that change, so the latest message of a key is all a
  * consumer needs and a consumer that starts later reads the topic from the beginning.
+ * Runs only in the settings process that holds the `settings-relay` role.
  */
 @Injectable()
 export class SettingsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly relay: EventStoreRelay;
+  private campaign?: Campaign;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(MESSAGE_BUS) bus: MessageBus,
     @Inject(SETTINGS_RELAY_LOGGER) logger: Logger,
+    @Optional() @Inject(LEADER_ELECTION) private readonly election?: LeaderElection,
   ) {
     this.relay = new EventStoreRelay(store, bus, new EventStoreRelayCheckpoints(store, relayCheckpointStream('settings')), logger, {
       name: 'settings',
@@ -32,10 +44,12 @@ export class SettingsRelay implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.relay.start();
+    if (!this.election) return this.relay.start();
+    this.campaign = await this.election.campaign('settings-relay', { lead: () => this.relay.start(), stepDown: () => this.relay.stop() });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.campaign) return this.campaign.resign();
     await this.relay.stop();
   }
 
