@@ -17,7 +17,7 @@ export async function startKeyRegistry(infra: Infrastructure, options: KeyRegist
     requestIdHeaderFor: infra.requestIdHeaderFor,
     service: 'key-registry',
     readiness: () => infra.readinessChecks(),
-    openApi: { title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },
+    openApi: { defaultUrl: 'http://localhost:3000', title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },
   });
   mountConsole(app, infra.config, { signInCodes: options.consoleSignIn, clock: infra.clock });
   await app.listen(infra.config.ports.registry, '0.0.0.0');

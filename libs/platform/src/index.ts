@@ -11,3 +11,5 @@ export * from './ops/ops-http.server';
 export * from './ops/health-listener';
 export * from './core-providers';
 export * from './replay-progress';
+export * from './openapi/openapi-decorators';
+export * from './openapi/openapi-document';
