@@ -24,6 +24,7 @@ export class RequestRevealHttpController {
     refusals: {
       403: 'The token is for another organisation, or the caller may not reveal keys (REVEAL_NOT_ALLOWED, e.g. a token without an email).',
       404: 'No such key in this organisation (KEY_NOT_FOUND).',
+      409: 'The key has expired and can no longer be viewed (KEY_EXPIRED).',
       429: 'Too many reveal requests (REVEAL_RATE_LIMITED): wait and retry.',
       503: 'The code could not be sent (REVEAL_CODE_NOT_SENT), or a dependency is unavailable: retry shortly.',
     },
