@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOpenApiDocuments, OPENAPI_DOCS_DIR, serializeOpenApi } from './openapi-documents';
@@ -11,6 +12,14 @@ describe('the checked-in OpenAPI documents', () => {
     for (const [name, document] of Object.entries(built)) {
       const checkedIn = readFileSync(join(__dirname, '..', '..', '..', OPENAPI_DOCS_DIR, name), 'utf8');
       expect({ name, document: serializeOpenApi(document) }).toEqual({ name, document: checkedIn });
+    }
+  });
+
+  it('are what libs/api-client\'s types were generated from (run `npm run api-client` after changing them)', () => {
+    const root = join(__dirname, '..', '..', '..');
+    for (const [document, types] of [['registry.json', 'registry.schema.d.ts'], ['settings.json', 'settings.schema.d.ts']]) {
+      const generated = execFileSync(join(root, 'node_modules', '.bin', 'openapi-typescript'), [join(OPENAPI_DOCS_DIR, document)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      expect({ types, generated }).toEqual({ types, generated: readFileSync(join(root, 'libs', 'api-client', 'src', types), 'utf8') });
     }
   });
 
