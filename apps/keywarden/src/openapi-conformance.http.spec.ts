@@ -16,7 +16,7 @@ import { startSettings } from '../../settings/src/settings.service';
 // a value outside its schema fails the test, naming the call.
 
 type OpenApiDocument = {
-  paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  paths: Record<string, Record<string, { operationId: string; requestBody?: unknown; responses: Record<string, { content?: Record<string, { schema: object }>; headers?: Record<string, { required?: boolean; schema: object }> }> }>>;
   components: Record<string, unknown>;
 };
 type Service = 'registry' | 'settings';
@@ -87,6 +87,11 @@ describe('the admin services answer what their OpenAPI documents say', () => {
     expect({ name, status: res.status, body: res.body }).toEqual({ name, status: expectedStatus, body: res.body });
     const answer = operation.responses[String(res.status)];
     expect({ name, status: res.status, documented: answer !== undefined }).toEqual({ name, status: res.status, documented: true });
+    for (const [header, spec] of Object.entries(answer.headers ?? {})) {
+      const value = res.headers[header.toLowerCase()] as string | undefined;
+      if (value === undefined && !spec.required) continue;
+      expect({ name, status: res.status, header, value, valid: value !== undefined && ajv.validate(spec.schema, value) }).toEqual({ name, status: res.status, header, value, valid: true });
+    }
     const json = answer.content?.['application/json'];
     if (json) {
       expect({ name, contentType: res.headers['content-type'] }).toEqual({ name, contentType: expect.stringMatching(/^application\/json\b/) });

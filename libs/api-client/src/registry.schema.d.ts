@@ -1087,9 +1087,11 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            /** @description Too many reveal requests (REVEAL_RATE_LIMITED): wait and retry. */
+            /** @description Too many reveal requests (REVEAL_RATE_LIMITED): wait the seconds of Retry-After (also in `details.retryAfterSeconds`) and retry. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -26,7 +26,9 @@ export function ApiDateTime(description: string, options: Readonly<{ nullable?: 
 
 /** Statuses a Keywarden admin route may refuse with, each answered with the shared error body. */
 export type RefusalStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 503;
-export type Refusals = Partial<Record<RefusalStatus, string>>;
+/** A refusal's description, or its description and the headers it always carries (e.g. Retry-After). */
+export type Refusal = string | Readonly<{ description: string; headers: Record<string, Readonly<{ description: string; schema: Record<string, unknown> }>> }>;
+export type Refusals = Partial<Record<RefusalStatus, Refusal>>;
 
 /** What every admin route can answer whatever it does (the guard, the URL, the event store). */
 const ADMIN_REFUSALS: Refusals = {
@@ -57,7 +59,11 @@ export function AdminOperation(options: AdminOperationOptions): MethodDecorator 
   return applyDecorators(
     ApiOperation({ operationId: options.operationId, summary: options.summary, description: options.description }),
     ApiParam({ name: 'orgId', description: 'The organisation’s id.', schema: { type: 'string', pattern: ORG_ID_PATTERN.source, example: 'acme' } }),
-    ...Object.entries(refusals).map(([status, description]) => ApiResponse({ status: Number(status), description, schema: errorBody })),
+    ...Object.entries(refusals).map(([status, refusal]) =>
+      typeof refusal === 'string'
+        ? ApiResponse({ status: Number(status), description: refusal, schema: errorBody })
+        : ApiResponse({ status: Number(status), description: refusal.description, schema: errorBody, headers: Object.fromEntries(Object.entries(refusal.headers).map(([name, header]) => [name, { ...header, required: true }])) }),
+    ),
   );
 }
 

@@ -25,7 +25,10 @@ export class RequestRevealHttpController {
       403: 'The token is for another organisation, or the caller may not reveal keys (REVEAL_NOT_ALLOWED, e.g. a token without an email).',
       404: 'No such key in this organisation (KEY_NOT_FOUND).',
       409: 'The key has expired and can no longer be viewed (KEY_EXPIRED).',
-      429: 'Too many reveal requests (REVEAL_RATE_LIMITED): wait and retry.',
+      429: {
+        description: 'Too many reveal requests (REVEAL_RATE_LIMITED): wait the seconds of Retry-After (also in `details.retryAfterSeconds`) and retry.',
+        headers: { 'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'string', pattern: '^[1-9][0-9]*$' } } },
+      },
       503: 'The code could not be sent (REVEAL_CODE_NOT_SENT), or a dependency is unavailable: retry shortly.',
     },
   })
