@@ -13,7 +13,8 @@ describe('the checked-in OpenAPI documents', () => {
       const checkedIn = readFileSync(join(__dirname, '..', '..', '..', OPENAPI_DOCS_DIR, name), 'utf8');
       expect({ name, document: serializeOpenApi(document) }).toEqual({ name, document: checkedIn });
     }
-  });
+    // Starts both services and, for the types, two openapi-typescript processes: seconds under load.
+  }, 30_000);
 
   it('are what libs/api-client\'s types were generated from (run `npm run api-client` after changing them)', () => {
     const root = join(__dirname, '..', '..', '..');
@@ -21,7 +22,7 @@ describe('the checked-in OpenAPI documents', () => {
       const generated = execFileSync(join(root, 'node_modules', '.bin', 'openapi-typescript'), [join(OPENAPI_DOCS_DIR, document)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       expect({ types, generated }).toEqual({ types, generated: readFileSync(join(root, 'libs', 'api-client', 'src', types), 'utf8') });
     }
-  });
+  }, 30_000);
 
   it('are OpenAPI 3.1 with the shared error body and both date-time forms described', async () => {
     const built = await buildOpenApiDocuments();
@@ -32,5 +33,5 @@ describe('the checked-in OpenAPI documents', () => {
     const registry = built['registry.json'] as { components: { schemas: Record<string, { properties: Record<string, { description: string; type: unknown }> }> } };
     expect(registry.components.schemas.Key.properties.expiresAt).toMatchObject({ type: ['string', 'null'], description: expect.stringContaining('2025-11-23T12:44:11Z') });
     expect(registry.components.schemas.Key.properties.expiresAt.description).toContain('`2025-11-23T12:44:11` (the same UTC instant');
-  });
+  }, 30_000);
 });
