@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { KeywardenApiError, KeywardenClient, RegistryPaths, registryClient } from '@keywarden/api-client';
 import { DevelopmentIssuer } from '@keywarden/auth';
 import { codeIn, waitForMailFile } from '../support/eml-mailbox';
 import { ensureBuilt, freePort, ServiceProcess } from '../support/service-process';
@@ -29,7 +30,8 @@ describe('reveal a key with the code from the email, across processes (Kafka, Re
   let env: Record<string, string>;
   let registry: ServiceProcess;
   let notifier: ServiceProcess;
-  let api: ReturnType<typeof request>;
+  /** The typed client generated from docs/openapi/registry.json, as an integrator would use it. */
+  let client: KeywardenClient<RegistryPaths>;
   let token: string;
   const seen = new Set<string>();
 
@@ -51,8 +53,8 @@ describe('reveal a key with the code from the email, across processes (Kafka, Re
     await notifier.waitForLog(/notifier started/, 60_000);
     registry = new ServiceProcess('key-registry', env).start();
     await registry.waitForLog(/key-registry started/, 60_000);
-    api = request(`http://127.0.0.1:${port}`);
     token = await new DevelopmentIssuer(dataDir).issue({ orgId: org, email, role: 'admin' });
+    client = registryClient({ baseUrl: `http://127.0.0.1:${port}`, token: () => token });
   }, 180_000);
 
   afterAll(async () => {
@@ -62,7 +64,6 @@ describe('reveal a key with the code from the email, across processes (Kafka, Re
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
-  const auth = () => ({ Authorization: `Bearer ${token}` });
   const codeFor = async (requestId: string): Promise<string> => {
     const mail = await smtp.waitFor((m) => header(m, 'x-keywarden-reveal-request-id') === requestId, 60_000);
     expect(mail.envelope.to).toEqual([email]);
@@ -71,32 +72,41 @@ describe('reveal a key with the code from the email, across processes (Kafka, Re
     return code;
   };
 
+  /** A refusal's status and stable code, from the client's error. */
+  const refusal = async (call: Promise<unknown>): Promise<{ status: number; code?: string }> => {
+    const error = await call.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(KeywardenApiError);
+    return { status: (error as KeywardenApiError).status, code: (error as KeywardenApiError).code };
+  };
+
   it('asks for a code, reads it from the mail, and gets the Secret of the key; the code works once', async () => {
-    const issued = (await api.post(`/v1/orgs/${org}/keys`).set(auth()).send({}).expect(201)).body;
+    const issued = await client.call('post', '/v1/orgs/{orgId}/keys', { path: { orgId: org }, body: {} });
     seen.add(issued.secret);
     seen.add(clientSecretOf(issued.secret));
-    const asked = (await api.post(`/v1/orgs/${org}/keys/${issued.key.keyId}/reveal-requests`).set(auth()).send().expect(202)).body;
+    const path = { orgId: org, keyId: issued.key.keyId };
+    const asked = await client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal-requests', { path });
     expect(asked.sentTo).toBe('n***n@acme.test');
     const code = await codeFor(asked.requestId);
 
     const wrongCode = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
-    await api.post(`/v1/orgs/${org}/keys/${issued.key.keyId}/reveal`).set(auth()).send({ requestId: asked.requestId, code: wrongCode }).expect(401);
-    const revealed = (await api.post(`/v1/orgs/${org}/keys/${issued.key.keyId}/reveal`).set(auth()).send({ requestId: asked.requestId, code }).expect(200)).body;
+    expect(await refusal(client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal', { path, body: { requestId: asked.requestId, code: wrongCode } }))).toEqual({ status: 401, code: 'REVEAL_CODE_WRONG' });
+    const revealed = await client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal', { path, body: { requestId: asked.requestId, code } });
     seen.add(revealed.secret);
     expect(clientSecretOf(revealed.secret)).toBe(clientSecretOf(issued.secret));
-    await api.post(`/v1/orgs/${org}/keys/${issued.key.keyId}/reveal`).set(auth()).send({ requestId: asked.requestId, code }).expect(410);
+    expect(await refusal(client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal', { path, body: { requestId: asked.requestId, code } }))).toEqual({ status: 410, code: 'REVEAL_REQUEST_USED' });
   }, 120_000);
 
   it('delivers a code asked for while the notifier was down, once, after it was killed and restarted', async () => {
-    const keyId = (await api.get(`/v1/orgs/${org}/keys`).set(auth()).expect(200)).body.keys[0].keyId;
+    const keyId = (await client.call('get', '/v1/orgs/{orgId}/keys', { path: { orgId: org } })).keys[0].keyId;
+    const path = { orgId: org, keyId };
     await notifier.kill();
-    const asked = (await api.post(`/v1/orgs/${org}/keys/${keyId}/reveal-requests`).set(auth()).send().expect(202)).body;
+    const asked = await client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal-requests', { path });
     notifier = new ServiceProcess('notifier', env).start();
     const code = await codeFor(asked.requestId);
-    const revealed = (await api.post(`/v1/orgs/${org}/keys/${keyId}/reveal`).set(auth()).send({ requestId: asked.requestId, code }).expect(200)).body;
+    const revealed = await client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal', { path, body: { requestId: asked.requestId, code } });
     seen.add(revealed.secret);
     // A later mail proves the restarted notifier moved past this one: it was not sent again.
-    const later = (await api.post(`/v1/orgs/${org}/keys/${keyId}/reveal-requests`).set(auth()).send().expect(202)).body;
+    const later = await client.call('post', '/v1/orgs/{orgId}/keys/{keyId}/reveal-requests', { path });
     await codeFor(later.requestId);
     expect(smtp.messages.filter((m) => header(m, 'x-keywarden-reveal-request-id') === asked.requestId)).toHaveLength(1);
   }, 120_000);

@@ -22,7 +22,7 @@ export async function startKeyRegistry(infra: Infrastructure, options: KeyRegist
     dependencyTimeoutMs: infra.config.requestDependencyTimeoutMs,
     service: 'key-registry',
     readiness: () => infra.readinessChecks(),
-    openApi: { title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },
+    openApi: { defaultUrl: 'http://localhost:3000', title: 'Keywarden key registry', description: 'Issue, rotate, revoke, reveal and list the API keys of an organisation (API.md). Every route under /v1 takes an admin token of the organisation as a bearer token.' },
   });
   mountConsole(app, infra.config, { signInCodes: options.consoleSignIn, clock: infra.clock });
   // The usage group is known once the projection's bootstrap hook has opened its store.

@@ -73,9 +73,9 @@ describe('operations endpoints of the admin HTTP services', () => {
   ])('%s publishes its OpenAPI document at /docs-json and the UI at /docs', async (service, path) => {
     const api = request(harness.url(service));
     const doc = (await api.get('/docs-json').expect(200)).body;
-    expect(doc.openapi).toMatch(/^3\./);
-    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.security).toEqual([{ adminToken: [] }]);
     expect(Object.keys(doc.paths)).toContain(path);
     expect(doc.paths['/health/ready'].get.security).toEqual([]);
     const ui = await api.get('/docs').redirects(1).expect(200);

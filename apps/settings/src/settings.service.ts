@@ -13,7 +13,7 @@ export async function startSettings(infra: Infrastructure): Promise<RunningServi
     dependencyTimeoutMs: infra.config.requestDependencyTimeoutMs,
     service: 'settings',
     readiness: () => infra.readinessChecks(),
-    openApi: { title: 'Keywarden settings', description: 'Per-organisation settings (API.md "Settings"): read and change them with an admin token of the organisation.' },
+    openApi: { defaultUrl: 'http://localhost:3001', title: 'Keywarden settings', description: 'Per-organisation settings (API.md "Settings"): read and change them with an admin token of the organisation.' },
   });
   // The admin console (served by the registry, another origin) calls this API from the browser.
   // Any origin may: the API authenticates only by the bearer token a caller must already hold,

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import {
   ApiExceptionFilter,
   currentRequestId,
@@ -15,6 +15,7 @@ import {
 } from '@keywarden/observability';
 import { BodyValidationPipe } from './body-validation.pipe';
 import { jsonBodyMiddleware } from './json-body.middleware';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { OpsModule } from './ops/ops.module';
 import { ReadinessSource } from './ops/readiness';
 
@@ -30,7 +31,7 @@ export type HttpAppOptions = Readonly<{
   /** What /health/ready checks (Infrastructure.readinessChecks). @default nothing: ready when up */
   readiness?: ReadinessSource;
   /** OpenAPI document at /docs (and /docs-json) when given. */
-  openApi?: Readonly<{ title: string; description: string; version?: string }>;
+  openApi?: Readonly<{ title: string; description: string; version?: string; defaultUrl: string }>;
 }>;
 
 /** Probes and scrapes: answered and counted, but not logged per request (they come every few seconds). */
@@ -47,20 +48,14 @@ export async function createHttpApp(module: DynamicModule, options: HttpAppOptio
     bodyParser: false,
   });
   configureHttpApp(app, options);
-  if (options.openApi) setUpOpenApi(app, options.openApi);
+  if (options.openApi) setUpOpenApi(app, options.openApi, options.statusByCode);
   return app;
 }
 
-/** Swagger UI at /docs, the JSON document at /docs-json; admin routes take a bearer admin token. */
-function setUpOpenApi(app: INestApplication, openApi: NonNullable<HttpAppOptions['openApi']>): void {
-  const config = new DocumentBuilder()
-    .setTitle(openApi.title)
-    .setDescription(openApi.description)
-    .setVersion(openApi.version ?? '1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An admin token of the organisation (npm run admin-token in development)' })
-    .addSecurityRequirements('bearer')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+/** Swagger UI at /docs, the JSON document at /docs-json (the one docs/openapi/ holds). */
+function setUpOpenApi(app: INestApplication, openApi: NonNullable<HttpAppOptions['openApi']>, statusByCode: HttpAppOptions['statusByCode']): void {
+  const document = buildOpenApiDocument(app, { ...openApi, errorCodes: Object.keys(statusByCode) });
+  SwaggerModule.setup('docs', app, () => document, { jsonDocumentUrl: 'docs-json' });
 }
 
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {

@@ -13,3 +13,5 @@ export * from './core-providers';
 export * from './replay-progress';
 export { JSON_BODY_LIMITS } from './json-body.middleware';
 export * from './leadership';
+export * from './openapi/openapi-decorators';
+export * from './openapi/openapi-document';

@@ -1,3 +1,6 @@
+import type { components as RegistryComponents } from '../../../../libs/api-client/src/registry.schema';
+import type { components as SettingsComponents } from '../../../../libs/api-client/src/settings.schema';
+
 /** The API.md error body: the console shows `message` as the API words it. */
 export class ApiError extends Error {
   constructor(
@@ -48,30 +51,16 @@ export class ApiClient {
   }
 }
 
-export type Key = {
-  keyId: string;
-  orgId: string;
-  hint: string;
-  status: 'active' | 'revoked' | 'expired';
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  graceEndsAt: string | null;
-  lastUsedAt: string | null;
-  replacedBy: string | null;
-  /** When the key stops being accepted: the earlier of its expiry and its grace end; null = never. */
-  acceptUntil: string | null;
-  /** A secret scanner's report of the key published; null while none came. */
-  leak: { at: string; url: string; source: string; scanner: string } | null;
-};
-
-export type Settings = {
-  isoUtcTimestamps: boolean;
-  requestIdHeader: string;
-  rotationIntervalDays: number;
-  defaultGraceDays: number;
-  expiryNoticeDays: number;
-  notificationEmails: string[];
-  mediaMaxBase64Bytes: number;
-  leakedKeyAction: 'revoke' | 'notify';
-};
+// The answers' types are generated from the published documents (libs/api-client, `npm run
+// api-client`): a change of the API that the document does not follow breaks the console's build.
+// Type-only imports of declaration files: nothing is bundled into the browser code.
+type RegistrySchemas = RegistryComponents['schemas'];
+export type Key = RegistrySchemas['Key'];
+export type IssuedKey = RegistrySchemas['IssuedKey'];
+export type RevokedKey = RegistrySchemas['RevokedKey'];
+export type RevealRequested = RegistrySchemas['RevealRequested'];
+export type RevealedKey = RegistrySchemas['RevealedKey'];
+export type KeyTest = RegistrySchemas['KeyTest'];
+export type KeyList = RegistrySchemas['KeyList'];
+export type Settings = SettingsComponents['schemas']['Settings'];
+export type SettingsChange = SettingsComponents['schemas']['SettingsChange'];

@@ -1,4 +1,4 @@
-import { ApiClient, ApiError, Key, Settings } from './api-client.js';
+import { ApiClient, ApiError, IssuedKey, Key, KeyList, KeyTest, RevealedKey, RevealRequested, RevokedKey, Settings, SettingsChange } from './api-client.js';
 import { byteSize } from './byte-size.js';
 import { beginOidcSignIn, claimsOf, Claims, completeOidcSignIn, ConsoleConfig, exchangeSignInCode, takeSignInFromFragment } from './sign-in.js';
 
@@ -52,7 +52,7 @@ const api = new ApiClient(
   (message) => signOut(`Signed out: ${message}`),
 );
 const registry = (method: string, path: string, body?: unknown) => api.call(location.origin, method, `/v1/orgs/${encodeURIComponent(session.orgId)}${path}`, body, path.endsWith('/reveal'));
-const settingsApi = (method: string, body?: unknown) => api.call<Settings>(session.config!.settingsUrl, method, `/v1/orgs/${encodeURIComponent(session.orgId)}/settings`, body);
+const settingsApi = (method: 'GET' | 'PATCH', body?: SettingsChange) => api.call<Settings>(session.config!.settingsUrl, method, `/v1/orgs/${encodeURIComponent(session.orgId)}/settings`, body);
 const isOperator = (): boolean => session.claims?.roles.includes('operator') ?? false;
 
 /** Bottom-corner confirmation, as the article's test icon shows it. */
@@ -229,7 +229,7 @@ async function patchSettings(change: Partial<Settings>, errorId: string, savedId
 async function loadKeys(): Promise<void> {
   const orgId = session.orgId;
   try {
-    const { keys } = (await registry('GET', '/keys')) as { keys: Key[] };
+    const { keys } = (await registry('GET', '/keys')) as KeyList;
     if (!stillShowing(orgId)) return;
     session.keys = keys;
     $('keys-error').textContent = '';
@@ -316,7 +316,7 @@ function iconButton(name: string, label: string, action: () => void): HTMLButton
 
 async function testKey(key: Key): Promise<void> {
   try {
-    const result = (await registry('POST', `/keys/${key.keyId}/test`)) as { valid: boolean; reason?: string; checkedAt: string };
+    const result = (await registry('POST', `/keys/${key.keyId}/test`)) as KeyTest;
     if (result.valid) toast('ok', `Key ${key.hint} is valid (checked ${result.checkedAt}).`);
     else toast('error', `Key ${key.hint} is not valid: ${result.reason ?? 'no reason given'}`);
   } catch (error) {
@@ -396,7 +396,7 @@ function issueKey(): void {
   openDialog('Issue API key', [h('p', { text: 'The organisation has no active API key. Issue one now.' }), validity.field], [
     { label: 'Cancel', run: closeDialog },
     { label: 'Issue Key', primary: true, run: async () => {
-      const { secret } = (await registry('POST', '/keys', { validity: validity.value() })) as { secret: string };
+      const { secret } = (await registry('POST', '/keys', { validity: validity.value() })) as IssuedKey;
       await loadKeys();
       showSecret('Your new API key', 'Copy the Secret now, or later with the View icon.', secret);
     } },
@@ -404,9 +404,9 @@ function issueKey(): void {
 }
 
 async function viewKey(key: Key): Promise<void> {
-  let request: { requestId: string; sentTo: string; expiresAt: string };
+  let request: RevealRequested;
   try {
-    request = (await registry('POST', `/keys/${key.keyId}/reveal-requests`)) as typeof request;
+    request = (await registry('POST', `/keys/${key.keyId}/reveal-requests`)) as RevealRequested;
   } catch (error) {
     toast('error', errorText(error));
     return;
@@ -418,7 +418,7 @@ async function viewKey(key: Key): Promise<void> {
   ], [
     { label: 'Cancel', run: closeDialog },
     { label: 'Continue', primary: true, run: async () => {
-      const { secret } = (await registry('POST', `/keys/${key.keyId}/reveal`, { requestId: request.requestId, code: code.value.trim() })) as { secret: string };
+      const { secret } = (await registry('POST', `/keys/${key.keyId}/reveal`, { requestId: request.requestId, code: code.value.trim() })) as RevealedKey;
       showSecret(`API key ${key.hint}`, 'Copy the Secret and paste it where your systems need it.', secret);
     } },
   ]);
@@ -441,7 +441,7 @@ function chooseNewKeyValidity(key: Key, graceDays: number): void {
   openDialog('New API key', [h('p', { text: `The old key stays valid for ${graceDays} day(s) after the revocation.` }), validity.field], [
     { label: 'Cancel', run: closeDialog },
     { label: 'Issue New Key', primary: true, run: async () => {
-      const { secret } = (await registry('POST', `/keys/${key.keyId}/revoke`, { grace: `P${graceDays}D`, newKeyValidity: validity.value() })) as { secret: string };
+      const { secret } = (await registry('POST', `/keys/${key.keyId}/revoke`, { grace: `P${graceDays}D`, newKeyValidity: validity.value() })) as RevokedKey;
       await loadKeys();
       showSecret('Your new API key', 'The new key is displayed above the old one. Copy the Secret now, or later within the grace period.', secret);
     } },

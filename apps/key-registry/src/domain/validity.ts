@@ -10,6 +10,11 @@ export const DEFAULT_ROTATION_INTERVAL_DAYS = 365;
 
 const DAYS = /^P(?:(\d{1,4})D|(\d{1,3})W|(1)Y)$/;
 
+/** The durations parseDayDuration reads, as a JSON Schema pattern (the range is checked after). */
+export const DAY_DURATION_PATTERN = DAYS.source.replace(/\((?!\?)/g, '(?:');
+/** A validity: a day duration or "never", as a JSON Schema pattern. */
+export const VALIDITY_PATTERN = `^(?:never|${DAY_DURATION_PATTERN.slice(1, -1)})$`;
+
 /**
  * Parses the ISO 8601 durations the API accepts for validity and grace: `PnD`, `PnW`, and `P1Y`
  * (taken as 365 days, the article's "valid for up to a year"). Months are refused: their length

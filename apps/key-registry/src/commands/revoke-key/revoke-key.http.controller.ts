@@ -7,7 +7,11 @@ import { KeyIdParam } from '../../key-ring/key-ring.http';
 import { KeyIssuer } from '../../key-ring/key-issuer.service';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
 import { RevokeKeyRequestDto } from './revoke-key.request.dto';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AdminOperation } from '@keywarden/platform';
+import { ApiKeyIdParam, RevokedKeySchema } from '../../openapi/registry-answers.schema';
 
+@ApiTags('Keys')
 @Controller('v1/orgs/:orgId/keys/:keyId/revoke')
 @UseGuards(AdminGuard)
 export class RevokeKeyHttpController {
@@ -19,6 +23,19 @@ export class RevokeKeyHttpController {
 
   /** Revokes the key and issues its replacement in one decision (the article's revoke dialog). */
   @Post()
+  @ApiKeyIdParam()
+  @AdminOperation({
+    operationId: 'revokeKey',
+    summary: 'Revoke a key and issue its replacement',
+    description: 'Revokes the current key, which stays accepted until its grace ends (P0D stops it at once), and issues its replacement, whose Secret is answered once.',
+    body: true,
+    refusals: {
+      400: 'The body is invalid, `grace` is not P0D..P30D (INVALID_GRACE) or `newKeyValidity` not a duration up to P365D nor "never" (INVALID_VALIDITY).',
+      404: 'No such key in this organisation (KEY_NOT_FOUND).',
+      409: 'The key is already revoked (KEY_ALREADY_REVOKED), expired (KEY_EXPIRED) or not the current key (KEY_NOT_CURRENT).',
+    },
+  })
+  @ApiOkResponse({ type: RevokedKeySchema, description: 'The revoked key, its replacement and the replacement’s Secret.' })
   @HttpCode(200)
   async revoke(
     @OrgIdParam() orgId: string,

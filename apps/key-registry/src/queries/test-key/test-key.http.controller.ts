@@ -10,11 +10,15 @@ import { KeyRingRepository } from '../../key-ring/key-ring.repository';
 import { KeyMaterialService } from '../../key-ring/key-material.service';
 import { KeyTablePresenter } from '../../key-ring/key-table.presenter';
 import { TestSecretRequestDto } from './test-secret.request.dto';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AdminOperation } from '@keywarden/platform';
+import { ApiKeyIdParam, KeyTestSchema, SecretTestSchema } from '../../openapi/registry-answers.schema';
 
 export const SECRET_VERIFIER = Symbol('SECRET_VERIFIER');
 
 const EXPIRED = 'the key has expired (its validity or grace period is over) and is no longer accepted';
 
+@ApiTags('Keys')
 @Controller('v1/orgs/:orgId/keys')
 @UseGuards(AdminGuard)
 export class TestKeyHttpController {
@@ -32,6 +36,14 @@ export class TestKeyHttpController {
    * cache that the edge reads has it, so a green answer means API calls will really pass.
    */
   @Post(':keyId/test')
+  @ApiKeyIdParam()
+  @AdminOperation({
+    operationId: 'testKey',
+    summary: 'Check that the gateway accepts a key',
+    description: 'The console’s test icon: valid only if the registry accepts the key and the active-key cache the gateway reads has it. A fresh key may take a few seconds to reach the cache.',
+    refusals: { 404: 'No such key in this organisation (KEY_NOT_FOUND).' },
+  })
+  @ApiOkResponse({ type: KeyTestSchema, description: 'Whether the key is accepted, and why not.' })
   @HttpCode(200)
   async testKey(@OrgIdParam() orgId: string, @KeyIdParam() keyId: string) {
     const now = this.clock.now();
@@ -54,6 +66,13 @@ export class TestKeyHttpController {
    * the registry does not accept now is.
    */
   @Post('test')
+  @AdminOperation({
+    operationId: 'testSecret',
+    summary: 'Check a pasted Secret',
+    description: 'Checks a Secret’s signature, organisation, key and time, without sending it anywhere. An invalid Secret is a 200 with `valid: false` and the reason.',
+    body: true,
+  })
+  @ApiOkResponse({ type: SecretTestSchema, description: 'Whether the Secret is accepted now, and why not.' })
   @HttpCode(200)
   async testSecret(@OrgIdParam() orgId: string, @Body() body: TestSecretRequestDto) {
     const now = this.clock.now();
