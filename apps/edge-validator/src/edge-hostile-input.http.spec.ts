@@ -14,7 +14,7 @@ import { ReceivedRequest, TestUpstream } from './testing/test-upstream';
 // behind a base path: generated request-targets, header spellings, encodings and sizes, over raw
 // sockets where framing matters; each must get its 4xx (or be let through cleaned), and the
 // upstream must see nothing it should not.
-const HOSTILE_EDGE_REQUESTS = Number(process.env.HOSTILE_EDGE_REQUESTS ?? 2_400);
+const HOSTILE_EDGE_REQUESTS = Number(process.env.HOSTILE_EDGE_REQUESTS ?? 4_000);
 const BASE = '/base';
 const HEADERS_TIMEOUT_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_000;
