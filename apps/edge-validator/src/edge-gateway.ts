@@ -7,7 +7,6 @@ import { EDGE_LOGGER } from './edge.tokens';
 import { EdgeHttpServer } from './proxy/edge-http.server';
 import { UpstreamProxy } from './proxy/upstream-proxy';
 import { UsageRecorder } from './usage/usage-recorder';
-import { KeyEndConsumer } from './validation/key-end.consumer';
 
 /**
  * Starts and stops the edge's parts in order: invalidations are followed (the bus transport listens)
@@ -20,7 +19,6 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    private readonly keyEnds: KeyEndConsumer,
     private readonly usage: UsageRecorder,
     private readonly server: EdgeHttpServer,
     private readonly proxy: UpstreamProxy,
@@ -35,14 +33,13 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.ensureTopics([{ topic: Topics.keyUsage }, { topic: Topics.cacheInvalidations }, { topic: Topics.keyLifecycle }]);
-    await this.keyEnds.start();
     this.usage.start();
   }
 
   /** Takes requests: called once the invalidations are followed. */
-  async listen(invalidationGroup: string): Promise<void> {
+  async listen(invalidationGroup: string, keyEndGroup: string): Promise<void> {
     this.listeningOn = await this.server.listen(this.config.ports.edge, '0.0.0.0');
-    this.logger.info({ upstream: this.config.edgeUpstreamUrl, invalidationGroup, keyEndGroup: this.keyEnds.groupId }, 'edge gateway listening');
+    this.logger.info({ upstream: this.config.edgeUpstreamUrl, invalidationGroup, keyEndGroup }, 'edge gateway listening');
   }
 
   /** Lets in-flight requests drain: called before the transport stops following invalidations. */
@@ -52,7 +49,6 @@ export class EdgeGateway implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     await this.server.close();
-    await this.keyEnds.stop();
     await this.usage.stop();
     this.proxy.close();
   }

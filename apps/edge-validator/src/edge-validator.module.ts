@@ -82,11 +82,6 @@ const gatewayProviders: Provider[] = [
       new SecretValidator(verifier, fingerprinter, keys, { secretCacheMax: config.edge.secretCacheMax }, ended),
   },
   {
-    provide: KeyEndConsumer,
-    inject: [MESSAGE_BUS, EndedKeys, SecretValidator, EDGE_LOGGER],
-    useFactory: (bus: MessageBus, ended: EndedKeys, validator: SecretValidator, logger: Logger) => new KeyEndConsumer(bus, ended, validator, logger),
-  },
-  {
     provide: OrgSettingsSnapshot,
     inject: [ORG_SETTINGS_READER],
     useFactory: (reader: OrgSettingsReader) => new OrgSettingsSnapshot(reader),
@@ -135,7 +130,7 @@ export class EdgeValidatorModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     return {
       module: EdgeValidatorModule,
-      controllers: [InvalidationConsumer],
+      controllers: [InvalidationConsumer, KeyEndConsumer],
       providers: [...infrastructureProviders(infra), ...gatewayProviders],
     };
   }

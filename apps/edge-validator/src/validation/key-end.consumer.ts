@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { envelopeFromMessage, KeyRingEvent, parseKeyRingEvent, Topics } from '@keywarden/contracts';
-import type { ConsumerHandle, IncomingMessage, MessageBus } from '@keywarden/messaging';
-import type { EndedKeys } from './ended-keys';
-import type { SecretValidator } from './secret-validator';
+import type { IncomingMessage } from '@keywarden/messaging';
+import { EDGE_LOGGER } from '../edge.tokens';
+import { EndedKeys } from './ended-keys';
+import { SecretValidator } from './secret-validator';
+
+/** The group the handler declares; each process binds it to its own `keyEndGroupId()` at start. */
+export const EDGE_KEY_END_GROUP = 'keywarden-edge-key-ends';
+
+/** Every edge instance must see every key end: a consumer group of its own, from the end of the topic. */
+export const keyEndGroupId = (): string =>
+  `${EDGE_KEY_END_GROUP}-${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** A key that stops being accepted the moment this event is recorded; other ends are in the entry's acceptUntil. */
 export function endsKeyNow(event: KeyRingEvent): boolean {
@@ -17,33 +27,19 @@ export function endsKeyNow(event: KeyRingEvent): boolean {
  * Follows the registry's lifecycle topic for keys that end now (grace-0 revocations, deletions), so
  * they are refused at this edge without waiting for the key-cache projection: with it down, its
  * invalidations never come and Redis keeps the key as active. Each edge instance has its own
- * consumer group, starting at the end of the topic, like the InvalidationConsumer.
+ * consumer group (`keyEndGroupId`), starting at the end of the topic, like the InvalidationConsumer.
  */
+@Controller()
 export class KeyEndConsumer {
-  private handle?: ConsumerHandle;
-  readonly groupId = `keywarden-edge-key-ends-${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}-${randomBytes(4).toString('hex')}`;
-
   constructor(
-    private readonly bus: MessageBus,
-    private readonly ended: EndedKeys,
-    private readonly validator: SecretValidator,
-    private readonly logger: Logger,
+    @Inject(EndedKeys) private readonly ended: EndedKeys,
+    @Inject(SecretValidator) private readonly validator: SecretValidator,
+    @Inject(EDGE_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async start(): Promise<void> {
-    this.handle = await this.bus.subscribe({
-      groupId: this.groupId,
-      topics: [Topics.keyLifecycle],
-      fromBeginning: false,
-      handler: async (message) => this.onMessage(message),
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.handle?.stop();
-  }
-
-  private onMessage(message: IncomingMessage): void {
+  // The raw message, not EnvelopePipe: a bad envelope is the projection's to dead-letter, not this edge's.
+  @EventPattern(Topics.keyLifecycle, { groupId: EDGE_KEY_END_GROUP, fromBeginning: false })
+  onMessage(@Payload() message: IncomingMessage): void {
     let event: KeyRingEvent;
     let requestId: string;
     try {
